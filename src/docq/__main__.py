@@ -1,0 +1,3 @@
+from docq.cli import run
+
+run()

@@ -1,0 +1,245 @@
+"""The `docq` command: parse, call the library, render. No logic beyond that.
+
+Exit codes: 0 ok · 1 error · 2 usage · 3 not found in the documents (abstained) ·
+4 some files failed to ingest · 5 another process is writing the index · 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+
+from docq import __version__
+from docq.errors import DocqError, ExitCode
+
+app = typer.Typer(
+    name="docq",
+    help="Answer questions about your own documents with a local LLM.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=(
+        "Examples:\n\n"
+        "  docq ingest ~/papers\n\n"
+        '  docq ask "Which paper reports the largest context window?"\n\n'
+        '  echo "Who wrote it?" | docq ask --json | jq .answer\n\n'
+        "Exit codes: 0 ok, 1 error, 2 usage, 3 not found in the documents, "
+        "4 some files failed to ingest, 5 index locked by another process."
+    ),
+)
+cache_app = typer.Typer(help="Saved KV states of documents (the full route's prefill cache).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@dataclass
+class CliState:
+    overrides: dict[str, Any] = field(default_factory=dict)
+    verbose: bool = False
+    quiet: bool = False
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _state(ctx: typer.Context) -> CliState:
+    return ctx.find_root().obj or CliState()
+
+
+def _fail(message: str, code: int, verbose: bool) -> None:
+    if verbose:
+        traceback.print_exc(file=sys.stderr)
+    print(f"docq: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def handles_errors(fn: F) -> F:
+    """Expected failures become one line on stderr and their exit code; a traceback only with --verbose."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> Any:
+        state = _state(ctx)
+        try:
+            return fn(ctx, *args, **kwargs)
+        except DocqError as exc:
+            _fail(str(exc), int(exc.exit_code), state.verbose)
+        except KeyboardInterrupt:
+            _fail("interrupted; anything half-written is repaired by the next run", 130, state.verbose)
+        except BrokenPipeError:  # `docq ask ... | head`: the reader left, nothing to report
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: typer.Context, **flags: Any):  # type: ignore[no-untyped-def]
+    from docq.config import load_settings
+
+    return load_settings({**_state(ctx).overrides, **flags})
+
+
+def _reporter(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from docq.render import reporter_for
+
+    return reporter_for(quiet=_state(ctx).quiet)
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"docq {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Optional[Path], typer.Option("--data-dir", help="Index location [env: DOCQ_HOME; default: user data dir].")
+    ] = None,
+    models_dir: Annotated[
+        Optional[Path], typer.Option("--models-dir", help="Assembled model files [env: DOCQ_MODELS_DIR].")
+    ] = None,
+    chroma_url: Annotated[
+        Optional[str], typer.Option("--chroma-url", help="Use a Chroma server, e.g. http://host:8000 [env: DOCQ_CHROMA_URL].")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks and details on stderr.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = CliState(
+        overrides={"data_dir": data_dir, "models_dir": models_dir, "chroma_url": chroma_url},
+        verbose=verbose,
+        quiet=quiet,
+    )
+
+
+# -- ingest, forget, reindex, status -----------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive) to index.", show_default=False)],
+    chunk_tokens: Annotated[Optional[int], typer.Option(help="Chunk size in tokens [default: 200].")] = None,
+    chunk_overlap: Annotated[Optional[int], typer.Option(help="Tokens shared by neighbouring chunks [default: 40].")] = None,
+    max_file_mb: Annotated[Optional[int], typer.Option(help="Refuse larger files [default: 512].")] = None,
+    follow_symlinks: Annotated[
+        Optional[bool], typer.Option("--follow-symlinks", help="Follow symlinks that leave the folder.")
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for another writer instead of failing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+) -> None:
+    """Index PDF, text and markdown files. Unchanged files are skipped, changed ones
+    replaced, deleted ones dropped.
+
+    Example: docq ingest ~/papers notes.md
+    """
+    from docq.pipeline.ingest import ingest as run_ingest
+
+    settings = _settings(
+        ctx, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_file_mb=max_file_mb, follow_symlinks=follow_symlinks
+    )
+    report = run_ingest(paths, settings, _reporter(ctx), wait=wait)
+    if as_json:
+        _print_json(
+            {
+                "added": report.added,
+                "updated": report.updated,
+                "skipped": report.skipped,
+                "removed": report.removed,
+                "ignored": report.ignored,
+                "failed": [{"path": f.path, "reason": f.reason} for f in report.failures],
+                "pages": report.pages,
+                "chunks": report.chunks,
+                "seconds": round(report.seconds, 3),
+                "stage_seconds": {k: round(v, 3) for k, v in report.stage_seconds.items()},
+            }
+        )
+    if not _state(ctx).quiet or report.failures:
+        print(report.summary(), file=sys.stderr)
+    if report.failures:
+        raise typer.Exit(int(ExitCode.INGEST_PARTIAL))
+
+
+@app.command()
+@handles_errors
+def forget(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to drop from the index.", show_default=False)],
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for another writer instead of failing.")] = False,
+) -> None:
+    """Drop files from the index (the files themselves are not touched)."""
+    from docq.pipeline.ingest import forget as run_forget
+
+    dropped = run_forget(paths, _settings(ctx), _reporter(ctx), wait=wait)
+    if not _state(ctx).quiet:
+        print(f"forgot {len(dropped)} file{'s' if len(dropped) != 1 else ''}", file=sys.stderr)
+
+
+@app.command()
+@handles_errors
+def reindex(
+    ctx: typer.Context,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for another writer instead of failing.")] = False,
+) -> None:
+    """Rebuild the vector and BM25 indexes from the catalog."""
+    from docq.pipeline.ingest import reindex as run_reindex
+
+    run_reindex(_settings(ctx), _reporter(ctx), wait=wait)
+    if not _state(ctx).quiet:
+        print("indexes rebuilt from the catalog", file=sys.stderr)
+
+
+@app.command()
+@handles_errors
+def status(
+    ctx: typer.Context,
+    files: Annotated[bool, typer.Option("--files", help="List every indexed file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """What the index holds, and whether the vector and BM25 indexes agree with the catalog."""
+    from docq.pipeline.status import index_status
+
+    st = index_status(_settings(ctx), with_files=files)
+    if as_json:
+        _print_json(st.to_dict())
+        return
+    from docq.render import console_for
+
+    out = console_for(sys.stdout)
+    rows = [
+        ("data dir", st.data_dir),
+        ("vectors at", st.chroma),
+        ("files", f"{st.files:,}" + (f" ({st.pending_files} pending)" if st.pending_files else "")),
+        ("pages", f"{st.pages:,}"),
+        ("chunks", f"{st.chunks:,} ({st.tokens:,} tokens)"),
+        ("vectors", f"{st.vectors:,}"),
+        ("bm25 entries", f"{st.bm25_entries:,}" + ("" if st.bm25_current else " (out of date)")),
+        ("consistent", "yes" if st.consistent else f"no: {st.missing_vectors} missing, {st.orphan_vectors} orphan vectors; run `docq ingest` or `docq reindex`"),
+        ("answer model", st.answer_model + ("" if st.answer_model_ready else " (assembled on first use)")),
+        ("embedding model", st.embed_model),
+    ]
+    for name, value in rows:
+        out.print(f"{name:<16} {value}", markup=False)
+    for f in st.file_list:
+        out.print(f"  {f.path}  [{f.kind.value}, {f.pages} pages, {f.tokens:,} tokens{', pending' if f.status != 'ready' else ''}]", markup=False)
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,80 @@
+"""Lexical retrieval: rank-bm25's BM25Okapi over the catalog's chunks, pickled to disk.
+
+The file records the catalog generation it was built from; a mismatch (an interrupted
+ingest, a forget) means it is rebuilt rather than trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+FORMAT = 1
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Function words carry no topic; dropping them keeps BM25 from rewarding "the" and "of".
+STOPWORDS = frozenset(
+    """a an and are as at be but by did do does for from had has have how i if in into is it its
+    of on or that the their them then there these they this to was were what when where which
+    who whom whose why will with would you your""".split()
+)
+
+
+def analyze(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+@dataclass
+class BM25Index:
+    ids: list[str]
+    generation: int
+    model: BM25Okapi | None  # None for an empty corpus: BM25Okapi cannot hold zero documents
+
+    @classmethod
+    def build(cls, documents: Iterable[tuple[str, str]], generation: int) -> BM25Index:
+        ids: list[str] = []
+        corpus: list[list[str]] = []
+        for chunk_id, text in documents:
+            ids.append(chunk_id)
+            corpus.append(analyze(text))
+        return cls(ids=ids, generation=generation, model=BM25Okapi(corpus) if corpus else None)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score), best first; chunks sharing no term with the query are left out."""
+        terms = analyze(query)
+        if self.model is None or not terms:
+            return []
+        scores = self.model.get_scores(terms)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+        with tmp.open("wb") as f:
+            pickle.dump((FORMAT, self.generation, self.ids, self.model), f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> BM25Index | None:
+        """The saved index, or None when missing or unreadable (the caller rebuilds)."""
+        try:
+            with path.open("rb") as f:
+                fmt, generation, ids, model = pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+            return None
+        if fmt != FORMAT:
+            return None
+        return cls(ids=ids, generation=generation, model=model)

@@ -1,0 +1,334 @@
+"""`docq ingest`: bring files and folders into the index, incrementally.
+
+Unchanged files are skipped (same size and mtime, or else same sha256), changed ones
+replaced, and files gone from an ingested folder dropped. A bad file never stops the
+batch: it is reported with its reason and counted as failed, and whatever it had in
+the index before stays there.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docq.config import Settings
+from docq.errors import DocqError
+from docq.indexers.chunking import ChunkingOptions, chunk_document
+from docq.indexers.index import DocumentIndex, RepairReport
+from docq.indexers.readers import SUFFIXES, ReadError, decode_text, kind_of, markdown_sections, read_pages
+from docq.models.files import sha256_file
+from docq.progress import SILENT, Reporter, step
+from docq.store.lock import write_lock
+from docq.types import DocKind, FileRecord
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    removed: int = 0
+    ignored: int = 0  # files of types docq does not read, met while walking folders
+    failures: list[Failure] = field(default_factory=list)
+    pages: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("parse", "chunk", "embed", "index"), 0.0))
+    repaired: RepairReport | None = None
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def summary(self) -> str:
+        files = self.added + self.updated + self.skipped + self.failed
+        return (
+            f"{files} files: {self.added} added, {self.updated} updated, {self.skipped} skipped, "
+            f"{self.removed} removed, {self.failed} failed · {self.pages:,} pages · {self.chunks:,} chunks · "
+            f"{self.seconds:.1f}s"
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path  # absolute, symlinks kept as named
+    kind: DocKind | None  # None: an explicitly named file of unknown type, sniffed as text
+
+
+@dataclass
+class Discovery:
+    files: list[Candidate] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    complete_roots: list[Path] = field(default_factory=list)  # folders walked without error
+    missing: list[Path] = field(default_factory=list)  # named paths that do not exist
+    ignored: int = 0
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path.expanduser()))
+
+
+def discover(paths: Iterable[Path], follow_symlinks: bool = False) -> Discovery:
+    found = Discovery()
+    seen: set[Path] = set()
+    for raw in paths:
+        path = _absolute(raw)
+        if not os.path.lexists(path):
+            found.missing.append(path)
+        elif path.is_dir():
+            if _walk(path, follow_symlinks, found, seen):
+                found.complete_roots.append(path)
+        elif path.is_file():
+            if path not in seen:
+                seen.add(path)
+                found.files.append(Candidate(path, kind_of(path)))
+        elif path.is_symlink():
+            found.failures.append(Failure(str(path), _broken_link_reason(path)))
+        else:
+            found.failures.append(Failure(str(path), "not a regular file or folder"))
+    return found
+
+
+def _broken_link_reason(path: Path) -> str:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "symlink loop"
+    except OSError as exc:
+        return "symlink loop" if exc.errno == 40 else "broken symlink"
+    return "broken symlink"
+
+
+def _walk(root: Path, follow_symlinks: bool, found: Discovery, seen: set[Path]) -> bool:
+    """Depth-first, sorted, hidden entries skipped; returns False if part could not be read."""
+    root_real = root.resolve()
+    complete = True
+    # Each folder carries the real paths of its ancestors, so a link back up is a loop.
+    stack: list[tuple[Path, frozenset[Path]]] = [(root, frozenset({root_real}))]
+    while stack:
+        folder, ancestors = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            found.failures.append(Failure(str(folder), f"cannot list folder ({exc.strerror})"))
+            complete = False
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    found.failures.append(Failure(str(path), _broken_link_reason(path)))
+                    continue
+                if not follow_symlinks and not target.is_relative_to(root_real):
+                    found.notes.append(f"{path}: skipped, symlink leaves {root} (pass --follow-symlinks to include it)")
+                    found.ignored += 1
+                    continue
+                if target.is_dir():
+                    if target in ancestors:
+                        found.failures.append(Failure(str(path), "symlink loop"))
+                    else:
+                        subfolders.append((path, ancestors | {target}))
+                    continue
+            elif entry.is_dir(follow_symlinks=False):
+                subfolders.append((path, ancestors | {path.resolve()}))
+                continue
+            if not entry.is_file():
+                continue
+            if path.suffix.lower() not in SUFFIXES:
+                found.ignored += 1
+                continue
+            if path not in seen:
+                seen.add(path)
+                found.files.append(Candidate(path, kind_of(path)))
+        stack.extend(reversed(subfolders))
+    return complete
+
+
+def _sniff_kind(path: Path) -> DocKind:
+    """An explicitly named file with an unknown suffix: read it as text if it is text."""
+    with path.open("rb") as f:
+        head = f.read(8192)
+    if head.startswith(b"%PDF-"):
+        return DocKind.PDF
+    try:
+        decode_text(head)
+    except ReadError:
+        raise ReadError(f"unsupported file type {path.suffix or '(no suffix)'}: docq reads PDF, text and markdown") from None
+    return DocKind.TEXT
+
+
+def chunking_signature(settings: Settings) -> str:
+    return f"{settings.chunk_tokens}/{settings.chunk_overlap}"
+
+
+class _Ingestor:
+    def __init__(self, index: DocumentIndex, settings: Settings, report: IngestReport) -> None:
+        self.index = index
+        self.settings = settings
+        self.report = report
+        self.options = ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap)
+        self.signature = chunking_signature(settings)
+
+    def process(self, candidate: Candidate) -> str:
+        """Ingest one file; returns what happened ("added", "updated", "skipped")."""
+        path = candidate.path
+        stage = self.report.stage_seconds
+        st = path.stat()
+        if st.st_size > self.settings.max_file_mb * 1024 * 1024:
+            raise ReadError(f"{st.st_size / 2**20:,.0f} MB is over the {self.settings.max_file_mb} MB limit (--max-file-mb)")
+        existing = self.index.catalog.file_by_path(str(path))
+        fresh = existing is not None and existing.status == "ready" and existing.chunking == self.signature
+        if fresh and existing and (existing.size, existing.mtime_ns) == (st.st_size, st.st_mtime_ns):
+            return "skipped"
+        digest = sha256_file(path)
+        if fresh and existing and existing.sha256 == digest:
+            self.index.catalog.touch(existing.id, st.st_size, st.st_mtime_ns)
+            return "skipped"
+        started = time.perf_counter()
+        kind = candidate.kind or _sniff_kind(path)
+        pages = read_pages(path, kind)
+        parsed = time.perf_counter()
+        sections = markdown_sections(pages[0].text) if kind is DocKind.MARKDOWN else []
+        chunks = chunk_document(str(path), pages, self.options, sections)
+        if not chunks:
+            raise ReadError("no text to index")
+        chunked = time.perf_counter()
+        embeddings = self.index.embedder.embed([c.indexed_text() for c in chunks])
+        embedded = time.perf_counter()
+        self.index.store_file(
+            path=str(path),
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            sha256=digest,
+            kind=kind,
+            chunking=self.signature,
+            pages=pages,
+            chunks=chunks,
+            embeddings=embeddings,
+        )
+        stage["parse"] += parsed - started
+        stage["chunk"] += chunked - parsed
+        stage["embed"] += embedded - chunked
+        stage["index"] += time.perf_counter() - embedded
+        self.report.pages += len(pages)
+        self.report.chunks += len(chunks)
+        return "updated" if existing else "added"
+
+
+def _check_embedding_model(index: DocumentIndex) -> None:
+    """Vectors from two embedding models cannot share a collection."""
+    current = index.settings.embed_model
+    recorded = index.catalog.get_meta("embed_model")
+    if recorded is None:
+        index.catalog.set_meta("embed_model", current)
+    elif recorded != current:
+        raise DocqError(
+            f"{index.settings.data_dir}: this index was built with embedding model {recorded!r}, not {current!r}; "
+            "use another --data-dir, or run `docq reindex` with the new model to re-embed everything"
+        )
+
+
+def ingest(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    with write_lock(settings.data_dir, wait=wait, reporter=reporter), DocumentIndex(settings, reporter) as index:
+        _check_embedding_model(index)
+        report.repaired = index.repair()
+        if report.repaired:
+            reporter.note(
+                f"repaired an interrupted ingest: {report.repaired.restored_files} files re-indexed, "
+                f"{report.repaired.removed_vectors} stale vectors removed"
+            )
+        found = discover(paths, settings.follow_symlinks)
+        report.failures.extend(found.failures)
+        report.ignored = found.ignored
+        for note in found.notes:
+            reporter.note(note)
+        gone = _vanished(index, found)
+        if gone:
+            index.forget(gone)
+            report.removed = len(gone)
+        for missing in found.missing:
+            if not any(r.path == str(missing) for r in gone):
+                report.failures.append(Failure(str(missing), "no such file or folder"))
+        for failure in found.failures:
+            reporter.note(f"failed: {failure}")
+        ingestor = _Ingestor(index, settings, report)
+        with step(reporter, "ingesting", len(found.files), "files"):
+            for candidate in found.files:
+                try:
+                    outcome = ingestor.process(candidate)
+                except ReadError as exc:
+                    report.failures.append(Failure(str(candidate.path), str(exc)))
+                    reporter.note(f"failed: {report.failures[-1]}")
+                except PermissionError:
+                    report.failures.append(Failure(str(candidate.path), "permission denied"))
+                    reporter.note(f"failed: {report.failures[-1]}")
+                except OSError as exc:
+                    report.failures.append(Failure(str(candidate.path), f"cannot read ({exc.strerror or exc})"))
+                    reporter.note(f"failed: {report.failures[-1]}")
+                else:
+                    setattr(report, outcome, getattr(report, outcome) + 1)
+                reporter.advance(1, candidate.path.name)
+        index.bm25()  # rebuild now if anything changed, so the next question starts fast
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _vanished(index: DocumentIndex, found: Discovery) -> list[FileRecord]:
+    """Catalog files under a fully walked folder that the walk no longer found, and named
+    files that no longer exist."""
+    present = {str(c.path) for c in found.files} | {f.path for f in found.failures}
+    gone: dict[int, FileRecord] = {}
+    for root in found.complete_roots:
+        for record in index.catalog.files(under=str(root)):
+            if record.path not in present:
+                gone[record.id] = record
+    for missing in found.missing:
+        for record in index.catalog.files(under=str(missing)):
+            gone[record.id] = record
+    return list(gone.values())
+
+
+def forget(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> list[str]:
+    """Drop files (or everything under folders) from the index; returns the paths dropped."""
+    with write_lock(settings.data_dir, wait=wait, reporter=reporter), DocumentIndex(settings, reporter) as index:
+        index.repair()
+        records: dict[int, FileRecord] = {}
+        for raw in paths:
+            matched = index.catalog.files(under=str(_absolute(raw)))
+            if not matched:
+                raise DocqError(f"{raw}: not in the index (see `docq status --files`)")
+            records.update((r.id, r) for r in matched)
+        index.forget(list(records.values()))
+        index.bm25()
+        return [r.path for r in records.values()]
+
+
+def reindex(settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> None:
+    """Rebuild Chroma and BM25 from the catalog (after a lost or damaged vector store)."""
+    with write_lock(settings.data_dir, wait=wait, reporter=reporter), DocumentIndex(settings, reporter) as index:
+        recorded = index.catalog.get_meta("embed_model")
+        if recorded is not None and recorded != settings.embed_model:
+            index.catalog.drop_embeddings()  # re-embedded by reindex below
+            index.catalog.set_meta("embed_model", settings.embed_model)
+        with step(reporter, "rebuilding indexes from the catalog", None):
+            index.reindex()

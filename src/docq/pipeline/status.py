@@ -1,0 +1,73 @@
+"""`docq status`: what the index holds and whether its parts agree."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from docq.config import Settings
+from docq.indexers.index import DocumentIndex
+from docq.models.files import is_verified
+from docq.models.registry import ANSWER_MODELS
+from docq.types import FileRecord
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    data_dir: str
+    chroma: str
+    files: int
+    pending_files: int
+    pages: int
+    chunks: int
+    tokens: int
+    vectors: int
+    bm25_entries: int
+    bm25_current: bool
+    missing_vectors: int
+    orphan_vectors: int
+    consistent: bool
+    answer_model: str
+    answer_model_ready: bool
+    embed_model: str
+    file_list: tuple[FileRecord, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["file_list"] = [
+            {"path": f.path, "kind": f.kind.value, "pages": f.pages, "tokens": f.tokens, "status": f.status}
+            for f in self.file_list
+        ]
+        return data
+
+
+def answer_model_ready(settings: Settings) -> bool:
+    """Assembled and verified already (so `ask` will not assemble first)."""
+    spec = ANSWER_MODELS.get(settings.model)
+    if spec is None:
+        return True  # a user's own file: nothing to assemble
+    return is_verified(settings.models_dir / spec.filename, spec.sha256)
+
+
+def index_status(settings: Settings, with_files: bool = False) -> IndexStatus:
+    with DocumentIndex(settings) as index:
+        counts = index.catalog.counts()
+        health = index.health()
+        return IndexStatus(
+            data_dir=str(settings.data_dir),
+            chroma=settings.chroma_url or str(settings.chroma_path),
+            files=counts.files,
+            pending_files=counts.pending,
+            pages=counts.pages,
+            chunks=counts.chunks,
+            tokens=counts.tokens,
+            vectors=health.vectors,
+            bm25_entries=health.bm25_entries,
+            bm25_current=health.bm25_current,
+            missing_vectors=health.missing_vectors,
+            orphan_vectors=health.orphan_vectors,
+            consistent=health.consistent,
+            answer_model=settings.model,
+            answer_model_ready=answer_model_ready(settings),
+            embed_model=index.catalog.get_meta("embed_model") or settings.embed_model,
+            file_list=tuple(index.catalog.files()) if with_files else (),
+        )

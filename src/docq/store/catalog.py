@@ -1,0 +1,298 @@
+"""The catalog: SQLite source of truth for files, pages and chunks.
+
+Chroma and BM25 are derived from it. Every change to a file is one transaction here;
+the chunk ids it removes are kept as tombstones until the derived indexes have dropped
+them too, so a crash at any point leaves a state `pipeline.ingest.repair` can finish.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from docq.store.migrations import migrate
+from docq.types import Chunk, DocKind, FileRecord, Page
+
+_CHUNK_COLUMNS = (
+    "c.id, f.path, c.ordinal, c.text, c.tokens, c.char_start, c.char_end, c.page_start, c.page_end, c.section"
+)
+
+
+def _chunk(row: sqlite3.Row | tuple) -> Chunk:
+    return Chunk(
+        id=row[0],
+        source=row[1],
+        ordinal=row[2],
+        text=row[3],
+        tokens=row[4],
+        char_start=row[5],
+        char_end=row[6],
+        page_start=row[7],
+        page_end=row[8],
+        section=row[9],
+    )
+
+
+def _file(row: tuple) -> FileRecord:
+    return FileRecord(
+        id=row[0],
+        path=row[1],
+        size=row[2],
+        mtime_ns=row[3],
+        sha256=row[4],
+        kind=DocKind(row[5]),
+        pages=row[6],
+        tokens=row[7],
+        status=row[8],
+        chunking=row[9],
+    )
+
+
+_FILE_COLUMNS = "id, path, size, mtime_ns, sha256, kind, pages, tokens, status, chunking"
+
+
+@dataclass(frozen=True)
+class CatalogCounts:
+    files: int
+    pending: int
+    pages: int
+    chunks: int
+    tokens: int
+    tombstones: int
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL survives a killed process; only a power cut may lose the last commit.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        migrate(self._conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------------------
+
+    def generation(self) -> int:
+        """Bumped by every change to chunks; derived indexes record the one they saw."""
+        return int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+
+    def file_by_path(self, path: str) -> FileRecord | None:
+        row = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path=?", (path,)).fetchone()
+        return _file(row) if row else None
+
+    def files(self, under: str | None = None) -> list[FileRecord]:
+        if under is None:
+            rows = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files ORDER BY path").fetchall()
+        else:
+            prefix = under.rstrip("/") + "/"
+            rows = self._conn.execute(
+                f"SELECT {_FILE_COLUMNS} FROM files WHERE path=? OR substr(path, 1, ?)=? ORDER BY path",
+                (under, len(prefix), prefix),
+            ).fetchall()
+        return [_file(r) for r in rows]
+
+    def pending_files(self) -> list[FileRecord]:
+        rows = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE status='pending'").fetchall()
+        return [_file(r) for r in rows]
+
+    def pages(self, file_id: int) -> list[Page]:
+        rows = self._conn.execute(
+            "SELECT number, text FROM pages WHERE file_id=? ORDER BY ordinal", (file_id,)
+        ).fetchall()
+        return [Page(number=r[0], text=r[1]) for r in rows]
+
+    def chunks_for_file(self, file_id: int) -> list[Chunk]:
+        rows = self._conn.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id=c.file_id WHERE c.file_id=? ORDER BY c.ordinal",
+            (file_id,),
+        ).fetchall()
+        return [_chunk(r) for r in rows]
+
+    def chunks_by_ids(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        found: dict[str, Chunk] = {}
+        for start in range(0, len(ids), 500):
+            batch = list(ids[start : start + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self._conn.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+                batch,
+            ).fetchall()
+            found.update((r[0], _chunk(r)) for r in rows)
+        return found
+
+    def iter_chunks(self, batch: int = 2000) -> Iterator[Chunk]:
+        """All chunks in a stable order (file, ordinal), read in batches to bound memory."""
+        last = (-1, -1)
+        while True:
+            rows = self._conn.execute(
+                f"SELECT {_CHUNK_COLUMNS}, c.file_id FROM chunks c JOIN files f ON f.id=c.file_id "
+                "WHERE (c.file_id, c.ordinal) > (?, ?) ORDER BY c.file_id, c.ordinal LIMIT ?",
+                (*last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _chunk(r)
+            last = (rows[-1][10], rows[-1][2])
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT id FROM chunks")}
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            batch = list(ids[start : start + 500])
+            marks = ",".join("?" * len(batch))
+            for cid, blob in self._conn.execute(
+                f"SELECT id, embedding FROM chunks WHERE id IN ({marks}) AND embedding IS NOT NULL", batch
+            ):
+                found[cid] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def tombstones(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT chunk_id FROM tombstones")]
+
+    def counts(self) -> CatalogCounts:
+        files, pending, tokens = self._conn.execute(
+            "SELECT count(*), coalesce(sum(status='pending'), 0), coalesce(sum(tokens), 0) FROM files"
+        ).fetchone()
+        return CatalogCounts(
+            files=files,
+            pending=pending,
+            pages=self._conn.execute("SELECT count(*) FROM pages").fetchone()[0],
+            chunks=self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0],
+            tokens=tokens,
+            tombstones=self._conn.execute("SELECT count(*) FROM tombstones").fetchone()[0],
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # -- writing ---------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def _bump_generation(self) -> None:
+        self._conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+
+    def _tombstone_file_chunks(self, file_id: int) -> None:
+        self._conn.execute("INSERT OR IGNORE INTO tombstones SELECT id FROM chunks WHERE file_id=?", (file_id,))
+
+    def replace_file(
+        self,
+        *,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str,
+        kind: DocKind,
+        chunking: str,
+        pages: Sequence[Page],
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+    ) -> FileRecord:
+        """Store a file's new content in one transaction, status 'pending' until indexed."""
+        tokens = sum(c.tokens for c in chunks)
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        with self._transaction():
+            old = self._conn.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
+            if old:
+                self._tombstone_file_chunks(old[0])
+                self._conn.execute("DELETE FROM files WHERE id=?", (old[0],))
+            cur = self._conn.execute(
+                "INSERT INTO files (path, size, mtime_ns, sha256, kind, pages, tokens, status, chunking, ingested_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (path, size, mtime_ns, sha256, kind.value, len(pages), tokens, chunking, time.time()),
+            )
+            file_id = int(cur.lastrowid or 0)
+            self._conn.executemany(
+                "INSERT INTO pages (file_id, ordinal, number, text) VALUES (?, ?, ?, ?)",
+                [(file_id, i, p.number, p.text) for i, p in enumerate(pages)],
+            )
+            self._conn.executemany(
+                "INSERT INTO chunks (id, file_id, ordinal, page_start, page_end, char_start, char_end, section, "
+                "text, tokens, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        c.id,
+                        file_id,
+                        c.ordinal,
+                        c.page_start,
+                        c.page_end,
+                        c.char_start,
+                        c.char_end,
+                        c.section,
+                        c.text,
+                        c.tokens,
+                        vectors[i].tobytes() if len(vectors) else None,
+                    )
+                    for i, c in enumerate(chunks)
+                ],
+            )
+            # A re-added id is live again, not a tombstone.
+            self._conn.executemany("DELETE FROM tombstones WHERE chunk_id=?", [(c.id,) for c in chunks])
+            self._bump_generation()
+        record = self.file_by_path(path)
+        assert record is not None
+        return record
+
+    def mark_ready(self, file_ids: Iterable[int]) -> None:
+        with self._transaction():
+            self._conn.executemany("UPDATE files SET status='ready' WHERE id=?", [(i,) for i in file_ids])
+
+    def touch(self, file_id: int, size: int, mtime_ns: int) -> None:
+        """Same content, new stat: remember the stat so the next run skips without hashing."""
+        self._conn.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id))
+
+    def forget(self, file_ids: Iterable[int]) -> None:
+        with self._transaction():
+            for file_id in file_ids:
+                self._tombstone_file_chunks(file_id)
+                self._conn.execute("DELETE FROM files WHERE id=?", (file_id,))
+            self._bump_generation()
+
+    def store_embeddings(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._transaction():
+            self._conn.executemany(
+                "UPDATE chunks SET embedding=? WHERE id=?",
+                [(np.asarray(v, dtype=np.float32).tobytes(), cid) for cid, v in vectors.items()],
+            )
+
+    def drop_embeddings(self) -> None:
+        self._conn.execute("UPDATE chunks SET embedding=NULL")
+
+    def clear_tombstones(self, ids: Iterable[str]) -> None:
+        with self._transaction():
+            self._conn.executemany("DELETE FROM tombstones WHERE chunk_id=?", [(i,) for i in ids])
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
