@@ -61,15 +61,20 @@ def _spans(text: str, pattern: re.Pattern[str], start: int, end: int) -> list[tu
         pieces.append((cursor, match.start()))
         cursor = match.end()
     pieces.append((cursor, end))
-    stripped = []
-    for a, b in pieces:
+    return _stripped(text, pieces)
+
+
+def _stripped(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans without outer whitespace; empty ones dropped."""
+    kept = []
+    for a, b in spans:
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
         if a < b:
-            stripped.append((a, b))
-    return stripped
+            kept.append((a, b))
+    return kept
 
 
 def _token_windows(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
@@ -78,7 +83,7 @@ def _token_windows(text: str, start: int, end: int, size: int) -> list[tuple[int
     tokens = encoding().encode_ordinary(piece)
     _, offsets = encoding().decode_with_offsets(tokens)
     cuts = [offsets[i] for i in range(0, len(tokens), size)] + [len(piece)]
-    return [(start + a, start + b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return _stripped(text, [(start + a, start + b) for a, b in zip(cuts, cuts[1:])])
 
 
 def _segments(text: str, boundaries: Sequence[int], max_tokens: int) -> list[_Segment]:

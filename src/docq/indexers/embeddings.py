@@ -34,6 +34,9 @@ class LlamaEmbedder(EmbeddingFunction[Documents]):
         if self._model is None:
             from llama_cpp import Llama
 
+            from docq.llm.loading import silence_llama_logs
+
+            silence_llama_logs()
             self._model = Llama(
                 model_path=self.model_path,
                 embedding=True,

@@ -37,8 +37,10 @@ def sha256_file(path: Path, reporter: Reporter = SILENT) -> str:
     return digest.hexdigest()
 
 
-def _marker(path: Path) -> Path:
-    return path.with_name(path.name + ".verified")
+def _marker(path: Path, models_dir: Path) -> Path:
+    # Kept in the models dir, never beside the file: site-packages may be read-only.
+    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return models_dir / "verified" / f"{path.name}.{key}"
 
 
 def _stat_key(path: Path) -> str:
@@ -46,20 +48,22 @@ def _stat_key(path: Path) -> str:
     return f"{st.st_size} {st.st_mtime_ns}"
 
 
-def is_verified(path: Path, sha256: str) -> bool:
+def is_verified(path: Path, sha256: str, models_dir: Path) -> bool:
     """True when this exact file (size, mtime) was hashed before and matched."""
     try:
-        return _marker(path).read_text().split("\n")[:2] == [_stat_key(path), sha256]
+        return _marker(path, models_dir).read_text().split("\n")[:2] == [_stat_key(path), sha256]
     except OSError:
         return False
 
 
-def _mark_verified(path: Path, sha256: str) -> None:
-    _marker(path).write_text(f"{_stat_key(path)}\n{sha256}\n")
+def _mark_verified(path: Path, sha256: str, models_dir: Path) -> None:
+    marker = _marker(path, models_dir)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{_stat_key(path)}\n{sha256}\n")
 
 
-def verify(path: Path, sha256: str, reporter: Reporter = SILENT) -> None:
-    if is_verified(path, sha256):
+def verify(path: Path, sha256: str, models_dir: Path, reporter: Reporter = SILENT) -> None:
+    if is_verified(path, sha256, models_dir):
         return
     with step(reporter, f"verifying {path.name}", path.stat().st_size, "B"):
         actual = sha256_file(path, reporter)
@@ -68,21 +72,21 @@ def verify(path: Path, sha256: str, reporter: Reporter = SILENT) -> None:
             f"{path}: sha256 {actual[:12]}… does not match the expected {sha256[:12]}…; "
             "delete the file and run `docq doctor` to rebuild it"
         )
-    _mark_verified(path, sha256)
+    _mark_verified(path, sha256, models_dir)
 
 
 def assemble(spec: ModelSpec, models_dir: Path, reporter: Reporter = SILENT) -> Path:
     """Concatenate the carried slices into one GGUF (once), verify it, return its path."""
     target = models_dir / spec.filename
     if target.is_file() and target.stat().st_size == spec.size:
-        verify(target, spec.sha256, reporter)
+        verify(target, spec.sha256, models_dir, reporter)
         return target
     if len(spec.slices) == 1:
         # A single carried file is used where pip put it; no copy needed.
         only = slice_path(spec.slices[0])
         if only is None:
             raise ModelError(f"model {spec.name} is not installed; run: {spec.install}")
-        verify(only, spec.sha256, reporter)
+        verify(only, spec.sha256, models_dir, reporter)
         return only
     parts = [slice_path(s) for s in spec.slices]
     missing = [s.package for s, p in zip(spec.slices, parts) if p is None]
@@ -113,7 +117,7 @@ def assemble(spec: ModelSpec, models_dir: Path, reporter: Reporter = SILENT) -> 
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    _mark_verified(target, spec.sha256)
+    _mark_verified(target, spec.sha256, models_dir)
     return target
 
 

@@ -42,10 +42,15 @@ class IndexStatus:
 
 def answer_model_ready(settings: Settings) -> bool:
     """Assembled and verified already (so `ask` will not assemble first)."""
+    from docq.models.files import slice_path
+
     spec = ANSWER_MODELS.get(settings.model)
     if spec is None:
         return True  # a user's own file: nothing to assemble
-    return is_verified(settings.models_dir / spec.filename, spec.sha256)
+    if len(spec.slices) == 1:
+        path = slice_path(spec.slices[0])
+        return path is not None and is_verified(path, spec.sha256, settings.models_dir)
+    return is_verified(settings.models_dir / spec.filename, spec.sha256, settings.models_dir)
 
 
 def index_status(settings: Settings, with_files: bool = False) -> IndexStatus:

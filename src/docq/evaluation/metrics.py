@@ -1,0 +1,85 @@
+"""Scoring answers the SQuAD way: normalise, then exact match and token F1 against the
+best of the gold answers; an unanswerable question is right only when docq abstains."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_PUNCTUATION = set(string.punctuation)
+
+
+def normalize_answer(text: str) -> str:
+    """Lower-case, drop punctuation and articles, collapse whitespace (SQuAD's evaluate-v2.0)."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, gold: str) -> float:
+    return float(normalize_answer(prediction) == normalize_answer(gold))
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    pred = normalize_answer(prediction).split()
+    ref = normalize_answer(gold).split()
+    if not pred or not ref:
+        return float(pred == ref)
+    common = Counter(pred) & Counter(ref)
+    same = sum(common.values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(pred), same / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    em: float
+    f1: float
+
+
+def score_question(prediction: str, abstained: bool, answers: Sequence[str], answerable: bool) -> QuestionScore:
+    """An unanswerable question scores 1 when docq abstained, else 0; an answerable one
+    scores 0 when docq abstained, else its best EM and F1 over the gold answers."""
+    if not answerable:
+        return QuestionScore(em=float(abstained), f1=float(abstained))
+    if abstained or not answers:
+        return QuestionScore(0.0, 0.0)
+    return QuestionScore(
+        em=max(exact_match(prediction, g) for g in answers),
+        f1=max(token_f1(prediction, g) for g in answers),
+    )
+
+
+@dataclass(frozen=True)
+class Abstention:
+    precision: float | None  # of the abstentions, the share on unanswerable questions
+    recall: float | None  # of the unanswerable questions, the share docq abstained on
+    abstained: int
+    unanswerable: int
+
+
+def abstention_scores(outcomes: Iterable[tuple[bool, bool]]) -> Abstention:
+    """`outcomes`: (abstained, answerable) per question; None where a ratio has no denominator."""
+    pairs = list(outcomes)
+    abstained = sum(1 for a, _ in pairs if a)
+    unanswerable = sum(1 for _, ok in pairs if not ok)
+    right = sum(1 for a, ok in pairs if a and not ok)
+    return Abstention(
+        precision=right / abstained if abstained else None,
+        recall=right / unanswerable if unanswerable else None,
+        abstained=abstained,
+        unanswerable=unanswerable,
+    )
+
+
+def answer_in_text(answers: Sequence[str], texts: Iterable[str]) -> bool:
+    """Retrieval recall: does any gold answer occur (normalised) inside any retrieved text?"""
+    normalized = [normalize_answer(t) for t in texts]
+    return any(normalize_answer(a) and normalize_answer(a) in t for a in answers for t in normalized)

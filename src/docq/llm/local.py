@@ -1,0 +1,218 @@
+"""The in-process backend: llama.cpp through llama-cpp-python.
+
+Rope settings are left to the GGUF (passing rope_freq_base=10000 is the trap that turns
+Qwen's 32K context into gibberish). The chat template comes from the GGUF too. A stable
+prompt prefix (system prompt + documents) can be saved as a KV state and loaded by the
+next process, so its prefill is paid once (see store.kvcache).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from docq.errors import ModelError
+from docq.llm.backend import Generation, Message, TokenSink
+from docq.llm.device import KVPlan
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+    from docq.store.kvcache import KVCache
+
+# For GGUFs without a template: ChatML, which most instruct models accept.
+_CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+class LocalLLM:
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int,
+        n_threads: int,
+        n_batch: int,
+        n_gpu_layers: int,
+        kv: KVPlan,
+        kv_cache: KVCache | None = None,
+        identity: str = "",
+    ) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.path = model_path
+        self.name = model_path.name
+        self.kv = kv
+        self.kv_cache = kv_cache
+
+        def load(context: int) -> Llama:
+            try:
+                return Llama(
+                    model_path=str(model_path),
+                    n_ctx=context,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    n_batch=n_batch,
+                    n_gpu_layers=n_gpu_layers,
+                    flash_attn=kv.flash_attn,
+                    type_k=kv.ggml_type,
+                    type_v=kv.ggml_type,
+                    verbose=False,
+                )
+            except ValueError as exc:  # llama-cpp-python reports every load failure as ValueError
+                raise ModelError(f"{model_path}: llama.cpp could not load it ({exc})") from None
+
+        self.model: Llama = load(n_ctx)
+        trained = int(self.model._model.n_ctx_train())
+        if 0 < trained < n_ctx:
+            # Past its trained length a model degrades: never ask for more than it learned.
+            self.model.close()
+            self.model = load(trained)
+        # What a saved KV state depends on besides the tokens themselves.
+        self.identity = f"{identity or model_path.name}|ctx={self.n_ctx}|kv={kv.kv_type}|fa={kv.flash_attn}"
+        template = self.model.metadata.get("tokenizer.chat_template") or _CHATML
+        vocab = self.model._model
+        self._eos = vocab.token_get_text(self.model.token_eos()) if self.model.token_eos() >= 0 else ""
+        bos = vocab.token_get_text(self.model.token_bos()) if self.model.token_bos() >= 0 else ""
+        self._formatter = Jinja2ChatFormatter(template=template, eos_token=self._eos, bos_token=bos)
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self.model.n_ctx())
+
+    def render(self, messages: Sequence[Message]) -> str:
+        """The prompt text the model sees, chat template applied, ready for the answer."""
+        response = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        return response.prompt
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.model.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        grammar: str | None = None,
+        stop: Sequence[str] = (),
+        on_text: TokenSink | None = None,
+        prefix_key: str | None = None,
+    ) -> Generation:
+        from llama_cpp import LlamaGrammar
+
+        prompt = self.render(messages)
+        prefix = self._cache_prefix(prompt, prefix_key)
+        tokens = self.tokenize(prompt) if prefix is None else self.tokenize(prefix) + self.tokenize(prompt[len(prefix) :])
+        if len(tokens) + 1 >= self.n_ctx:
+            raise ModelError(
+                f"prompt of {len(tokens):,} tokens does not fit the {self.n_ctx:,}-token context; "
+                "lower --max-context-tokens or raise --n-ctx"
+            )
+        started = time.perf_counter()
+        if prefix is not None and self.kv_cache is not None:
+            self._restore_or_save_prefix(self.tokenize(prefix))
+        cached = self._shared_prefix(tokens)
+        stops = [s for s in (*stop, self._eos) if s]
+        stream = self.model.create_completion(
+            prompt=tokens,
+            max_tokens=max(1, min(max_tokens, self.n_ctx - len(tokens) - 1)),
+            temperature=0.0,
+            top_k=1,
+            repeat_penalty=1.0,
+            stop=stops,
+            stream=True,
+            grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+        )
+        pieces: list[str] = []
+        first: float | None = None
+        for part in stream:
+            text = part["choices"][0]["text"]  # type: ignore[index]
+            if first is None:
+                first = time.perf_counter()
+            if text:
+                pieces.append(text)
+                if on_text is not None:
+                    on_text(text)
+        done = time.perf_counter()
+        first = first or done
+        generated = max(0, int(self.model.n_tokens) - len(tokens))
+        return Generation(
+            text="".join(pieces),
+            prompt_tokens=len(tokens),
+            generated_tokens=generated,
+            cached_tokens=cached,
+            prefill_ms=(first - started) * 1000,
+            generate_ms=(done - first) * 1000,
+        )
+
+    # -- KV reuse ----------------------------------------------------------------------
+
+    def _cache_prefix(self, prompt: str, prefix_key: str | None) -> str | None:
+        """The part of the rendered prompt up to and including the text `prefix_key`
+        (the end of the documents), if present."""
+        if not prefix_key:
+            return None
+        at = prompt.find(prefix_key)
+        return prompt[: at + len(prefix_key)] if at >= 0 else None
+
+    def _shared_prefix(self, tokens: Sequence[int]) -> int:
+        """Tokens at the start of `tokens` whose KV state is already in the context."""
+        held = self.model.input_ids[: self.model.n_tokens]
+        shared = 0
+        for a, b in zip(held, tokens[:-1]):
+            if a != b:
+                break
+            shared += 1
+        return shared
+
+    def _restore_or_save_prefix(self, prefix: list[int]) -> None:
+        assert self.kv_cache is not None
+        if self._shared_prefix([*prefix, -1]) == len(prefix):
+            return  # already in this process's context
+        path = self.kv_cache.lookup(self.identity, prefix)
+        if path is not None and self._load_sequence(path, prefix):
+            return
+        self.model.reset()
+        self.model.eval(prefix)
+        self.kv_cache.store(self.identity, prefix, self._save_sequence)
+
+    def _save_sequence(self, path: Path) -> None:
+        import llama_cpp
+
+        n = self.model.n_tokens
+        tokens = (llama_cpp.llama_token * n)(*self.model.input_ids[:n])
+        written = llama_cpp.llama_state_seq_save_file(self.model.ctx, str(path).encode(), 0, tokens, n)
+        if written == 0:
+            raise OSError(f"llama.cpp could not write {path}")
+
+    def _load_sequence(self, path: Path, expected: Sequence[int]) -> bool:
+        """Load a saved prefix; False (and a clean context) unless it holds exactly `expected`."""
+        import llama_cpp
+
+        self.model.reset()
+        memory = llama_cpp.llama_get_memory(self.model.ctx)
+        llama_cpp.llama_memory_clear(memory, True)
+        capacity = len(expected) + 1
+        tokens = (llama_cpp.llama_token * capacity)()
+        count = ctypes.c_size_t(0)
+        read = llama_cpp.llama_state_seq_load_file(
+            self.model.ctx, str(path).encode(), 0, tokens, capacity, ctypes.byref(count)
+        )
+        if read == 0 or count.value != len(expected) or list(tokens[: count.value]) != list(expected):
+            llama_cpp.llama_memory_clear(memory, True)
+            return False
+        self.model.input_ids[: count.value] = tokens[: count.value]
+        self.model.n_tokens = count.value
+        return True
+
+    def close(self) -> None:
+        self.model.close()
