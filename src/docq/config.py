@@ -127,7 +127,11 @@ _KNOBS: tuple[Knob, ...] = (
     Knob("llm_url", "OpenAI-compatible llama.cpp server instead of the in-process model", "DOCQ_LLM_URL"),
     Knob("chroma_url", "Chroma server (http://host:port) instead of the embedded store", "DOCQ_CHROMA_URL"),
     Knob("top_k", "passages given to the model", "DOCQ_TOP_K"),
-    Knob("max_context_tokens", "token budget for document text in a prompt (0: decided by the router)", "DOCQ_MAX_CONTEXT_TOKENS"),
+    Knob(
+        "max_context_tokens",
+        "token budget for document text in a prompt (0: decided by the router)",
+        "DOCQ_MAX_CONTEXT_TOKENS",
+    ),
     Knob("max_answer_tokens", "most tokens an answer may have", "DOCQ_MAX_ANSWER_TOKENS"),
     Knob("chunk_tokens", "chunk size in tokens", "DOCQ_CHUNK_TOKENS"),
     Knob("chunk_overlap", "tokens repeated between neighbouring chunks", "DOCQ_CHUNK_OVERLAP"),

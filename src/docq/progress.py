@@ -6,8 +6,9 @@ prints plain lines otherwise, or stays silent. Library users get `SILENT` by def
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Protocol
+from typing import Protocol
 
 
 class Reporter(Protocol):

@@ -175,7 +175,11 @@ def test_odd_file_names(settings: Settings, docs: Path) -> None:
     report = ingest([docs], settings)
     assert report.added == 3 and not report.failures
     with DocumentIndex(settings) as index:
-        assert {Path(f.path).name for f in index.catalog.files()} == {"with space.txt", "ünïcødé — 東京.md", "new\nline.txt"}
+        assert {Path(f.path).name for f in index.catalog.files()} == {
+            "with space.txt",
+            "ünïcødé — 東京.md",
+            "new\nline.txt",
+        }
 
 
 def test_oversized_file_is_refused(settings: Settings, docs: Path) -> None:

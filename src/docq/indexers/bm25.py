@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
+from docq.indexers.folding import fold
+
 FORMAT = 1
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Function words carry no topic; dropping them keeps BM25 from rewarding "the" and "of".
@@ -27,7 +29,8 @@ STOPWORDS = frozenset(
 
 
 def analyze(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    """Lower-case, accent-free words without stopwords: "Jumièges" and "jumieges" match."""
+    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
 
 
 @dataclass
@@ -55,6 +58,11 @@ class BM25Index:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def knows(self, term: str) -> bool:
+        """Does every word of `term` occur somewhere in the corpus?"""
+        words = analyze(term)
+        return self.model is not None and bool(words) and all(w in self.model.idf for w in words)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -7,6 +7,7 @@ whatever an interrupted writer left: tombstoned ids leave Chroma, pending files 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -152,10 +153,9 @@ class DocumentIndex:
         from docq.indexers.vectors import COLLECTION
 
         client = self.vectors.client
-        try:
+        # Chroma raises different types for "no such collection" across versions.
+        with contextlib.suppress(Exception):
             client.delete_collection(COLLECTION)
-        except Exception:  # chroma raises different types for "no such collection" across versions
-            pass
         self.__dict__.pop("vectors", None)
         self.catalog.clear_tombstones(self.catalog.tombstones())
         self._sync_vectors(self.catalog.files())
@@ -178,6 +178,40 @@ class DocumentIndex:
             missing_vectors=len(catalog_ids - vector_ids),
             orphan_vectors=len(vector_ids - catalog_ids),
         )
+
+    def whole_document(self, record: FileRecord) -> Chunk:
+        """A file as one passage, offsets as in its chunks (pages joined as at ingest)."""
+        from docq.indexers.chunking import join_pages
+
+        pages = self.catalog.pages(record.id)
+        text, _ = join_pages(pages)
+        numbers = [p.number for p in pages]
+        return Chunk(
+            id=f"file:{record.id}",
+            source=record.path,
+            ordinal=-1,
+            text=text,
+            tokens=record.tokens,
+            char_start=0,
+            char_end=len(text),
+            page_start=numbers[0] if numbers else None,
+            page_end=numbers[-1] if numbers else None,
+        )
+
+    def locate(self, source: str, offset: int) -> tuple[Chunk | None, int | None]:
+        """The chunk and page holding a character offset of a file's text."""
+        import bisect
+
+        from docq.indexers.chunking import join_pages
+
+        record = self.catalog.file_by_path(source)
+        if record is None:
+            return None, None
+        pages = self.catalog.pages(record.id)
+        _, starts = join_pages(pages)
+        page = pages[bisect.bisect_right(starts, offset) - 1].number if pages else None
+        holder = next((c for c in self.catalog.chunks_for_file(record.id) if c.char_start <= offset < c.char_end), None)
+        return holder, page
 
     def search(
         self, query: str, k: int, *, dense: bool = True, lexical: bool = True, pool: int | None = None

@@ -39,7 +39,9 @@ def connect(chroma_path: Path, chroma_url: str = "") -> ClientAPI:
         )
         client.heartbeat()
     except Exception as exc:  # connection errors come in several types from httpx and chroma
-        raise DocqError(f"cannot reach the Chroma server at {chroma_url} ({type(exc).__name__}); is `chroma run` up?") from None
+        raise DocqError(
+            f"cannot reach the Chroma server at {chroma_url} ({type(exc).__name__}); is `chroma run` up?"
+        ) from None
     return client
 
 
@@ -84,9 +86,7 @@ class VectorStore:
         n = self.count()
         if n == 0:
             return []
-        result = self.collection.query(
-            query_embeddings=[query_embedding], n_results=min(k, n), include=["distances"]
-        )
+        result = self.collection.query(query_embeddings=[query_embedding], n_results=min(k, n), include=["distances"])
         ids = result["ids"][0]
         distances = (result["distances"] or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]

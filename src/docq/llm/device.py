@@ -57,7 +57,9 @@ def plan_kv(settings: Settings, gpu_available: bool | None = None) -> KVPlan:
         raise UsageError(f"a {kv_type} KV cache needs flash attention; drop --flash-attn off or use --kv-type f16")
     if settings.flash_attn == "auto":
         flash = on_gpu or quantized
-        why += "; flash attention " + ("on (" + ("GPU" if on_gpu else "quantized V cache needs it") + ")" if flash else "off")
+        why += "; flash attention " + (
+            "on (" + ("GPU" if on_gpu else "quantized V cache needs it") + ")" if flash else "off"
+        )
     else:
         flash = settings.flash_attn == "on"
         why += f"; flash attention {settings.flash_attn} (set by {settings.sources.get('flash_attn', 'user')})"

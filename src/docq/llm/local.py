@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from docq.errors import ModelError
 from docq.llm.backend import Generation, Message, TokenSink
 from docq.llm.device import KVPlan
@@ -28,6 +30,22 @@ _CHATML = (
     "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+
+
+class _FirstStep:
+    """A logits processor that keeps the distribution of the first generated token."""
+
+    def __init__(self) -> None:
+        self.log_probs: np.ndarray | None = None
+
+    def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        if self.log_probs is None:
+            top = float(scores.max())
+            self.log_probs = scores - (top + np.log(np.exp(scores - top).sum()))
+        return scores
+
+    def probability(self, token: int) -> float:
+        return float(np.exp(self.log_probs[token])) if self.log_probs is not None else 0.0
 
 
 class LocalLLM:
@@ -106,12 +124,15 @@ class LocalLLM:
         stop: Sequence[str] = (),
         on_text: TokenSink | None = None,
         prefix_key: str | None = None,
+        watch: Sequence[str] = (),
     ) -> Generation:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp import LlamaGrammar, LogitsProcessorList
 
         prompt = self.render(messages)
         prefix = self._cache_prefix(prompt, prefix_key)
-        tokens = self.tokenize(prompt) if prefix is None else self.tokenize(prefix) + self.tokenize(prompt[len(prefix) :])
+        tokens = (
+            self.tokenize(prompt) if prefix is None else self.tokenize(prefix) + self.tokenize(prompt[len(prefix) :])
+        )
         if len(tokens) + 1 >= self.n_ctx:
             raise ModelError(
                 f"prompt of {len(tokens):,} tokens does not fit the {self.n_ctx:,}-token context; "
@@ -121,6 +142,7 @@ class LocalLLM:
         if prefix is not None and self.kv_cache is not None:
             self._restore_or_save_prefix(self.tokenize(prefix))
         cached = self._shared_prefix(tokens)
+        first_step = _FirstStep()
         stops = [s for s in (*stop, self._eos) if s]
         stream = self.model.create_completion(
             prompt=tokens,
@@ -131,6 +153,7 @@ class LocalLLM:
             stop=stops,
             stream=True,
             grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+            logits_processor=LogitsProcessorList([first_step]) if watch else None,
         )
         pieces: list[str] = []
         first: float | None = None
@@ -152,16 +175,32 @@ class LocalLLM:
             cached_tokens=cached,
             prefill_ms=(first - started) * 1000,
             generate_ms=(done - first) * 1000,
+            first_token_probs={w: first_step.probability(self._first_token(w)) for w in watch},
         )
+
+    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
+        from llama_cpp import LogitsProcessorList
+
+        tokens = self.tokenize(self.render(messages))
+        first_step = _FirstStep()
+        self.model.create_completion(
+            prompt=tokens, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([first_step])
+        )
+        raw = {o: first_step.probability(self._first_token(o)) for o in options}
+        total = sum(raw.values()) or 1.0
+        return {o: p / total for o, p in raw.items()}
+
+    def _first_token(self, text: str) -> int:
+        return self.model.tokenize(text.encode("utf-8"), add_bos=False, special=False)[0]
 
     # -- KV reuse ----------------------------------------------------------------------
 
     def _cache_prefix(self, prompt: str, prefix_key: str | None) -> str | None:
-        """The part of the rendered prompt up to and including the text `prefix_key`
+        """The part of the rendered prompt up to and including the last `prefix_key`
         (the end of the documents), if present."""
         if not prefix_key:
             return None
-        at = prompt.find(prefix_key)
+        at = prompt.rfind(prefix_key)
         return prompt[: at + len(prefix_key)] if at >= 0 else None
 
     def _shared_prefix(self, tokens: Sequence[int]) -> int:

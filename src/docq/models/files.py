@@ -24,7 +24,7 @@ def slice_path(part: Slice) -> Path | None:
     spec = importlib.util.find_spec(part.package)
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]) / part.path
+    path = Path(next(iter(spec.submodule_search_locations))) / part.path
     return path if path.is_file() else None
 
 

@@ -45,7 +45,9 @@ class IngestReport:
     pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
-    stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("parse", "chunk", "embed", "index"), 0.0))
+    stage_seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("parse", "chunk", "embed", "index"), 0.0)
+    )
     repaired: RepairReport | None = None
 
     @property
@@ -171,7 +173,9 @@ def _sniff_kind(path: Path) -> DocKind:
     try:
         decode_text(head)
     except ReadError:
-        raise ReadError(f"unsupported file type {path.suffix or '(no suffix)'}: docq reads PDF, text and markdown") from None
+        raise ReadError(
+            f"unsupported file type {path.suffix or '(no suffix)'}: docq reads PDF, text and markdown"
+        ) from None
     return DocKind.TEXT
 
 
@@ -193,7 +197,9 @@ class _Ingestor:
         stage = self.report.stage_seconds
         st = path.stat()
         if st.st_size > self.settings.max_file_mb * 1024 * 1024:
-            raise ReadError(f"{st.st_size / 2**20:,.0f} MB is over the {self.settings.max_file_mb} MB limit (--max-file-mb)")
+            raise ReadError(
+                f"{st.st_size / 2**20:,.0f} MB is over the {self.settings.max_file_mb} MB limit (--max-file-mb)"
+            )
         existing = self.index.catalog.file_by_path(str(path))
         fresh = existing is not None and existing.status == "ready" and existing.chunking == self.signature
         if fresh and existing and (existing.size, existing.mtime_ns) == (st.st_size, st.st_mtime_ns):

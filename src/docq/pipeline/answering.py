@@ -1,0 +1,128 @@
+"""The answer step every route ends with: prompt, generate, clean, judge, cite.
+
+The obvious pipeline loses most of its score here (DESIGN.md): the model writes sentences
+instead of spans and rarely abstains. So the prompt asks for the span alone, the output
+is cut at its first line, and abstention is judged from evidence as well as from the
+model's own "NOT FOUND".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docq.indexers.folding import fold
+from docq.indexers.index import DocumentIndex
+from docq.llm.backend import LLM, Generation, TokenSink
+from docq.pipeline import prompts
+from docq.pipeline.evidence import missing_terms, supported
+from docq.types import Chunk, Citation
+
+_ABSTAINS = re.compile(
+    r"not found|not (?:stated|mentioned|provided|given|specified)|no (?:information|answer|mention)|"
+    r"cannot be (?:determined|found|answered)|does(?:n't| not) (?:say|mention|state|contain)|"
+    r"(?:don't|do not) know|unknown",
+    re.IGNORECASE,
+)
+_MARKER = re.compile(r"\s*\[(\d+)\]")
+_PREFIX = re.compile(r"^(?:the )?answer(?: is)?\s*[:\-]\s*", re.IGNORECASE)
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+YES_NO = ("yes", "no")
+
+
+@dataclass(frozen=True)
+class AnswerDraft:
+    text: str
+    abstained: bool
+    reason: str  # why it abstained, or "" when it answered
+    citations: tuple[Citation, ...]
+    generation: Generation | None  # None when evidence settled it without the model
+
+
+def clean_answer(raw: str) -> tuple[str, list[int]]:
+    """First line of the model's reply, without "Answer:", quotes or [n] markers (returned apart)."""
+    line = raw.strip().split("\n", 1)[0].strip()
+    markers = [int(m) for m in _MARKER.findall(line)]
+    line = _MARKER.sub("", line)
+    line = _PREFIX.sub("", line).strip().strip("*\"'`“”‘’ ").strip()
+    if line.endswith(".") and line.count(" ") < 8:
+        line = line[:-1]  # a span, not a sentence: drop the full stop
+    return line, markers
+
+
+def _quote(text: str, at: int, length: int) -> str:
+    """The sentence of `text` around [at, at+length)."""
+    for match in _SENTENCE.finditer(text):
+        if match.start() <= at < match.end() or (match.start() < at + length <= match.end()):
+            return match.group(0).strip()
+    return text[max(0, at - 100) : at + length + 100].strip()
+
+
+def cite(index: DocumentIndex, answer: str, passages: Sequence[Chunk], markers: Sequence[int]) -> tuple[Citation, ...]:
+    """Where the answer stands: passages the model marked, else those containing the
+    answer, else the strongest passage. Pages are the answer's own page."""
+    target = fold(answer)
+    found: list[tuple[Chunk, int]] = []
+    marked = [passages[m - 1] for m in markers if 0 < m <= len(passages)]
+    for passage in [*marked, *passages]:
+        at = fold(passage.text).find(target) if target and answer.lower() not in YES_NO else -1
+        if at >= 0 and all(p.id != passage.id for p, _ in found):
+            found.append((passage, at))
+    if not found:
+        fallback = marked[0] if marked else passages[0]
+        found = [(fallback, 0)]
+        length = 0
+    else:
+        length = len(answer)
+    citations = []
+    for passage, at in found[:3]:
+        chunk, page = index.locate(passage.source, passage.char_start + at)
+        holder = chunk if chunk is not None and passage.ordinal < 0 else passage
+        citations.append(
+            Citation(
+                source=passage.source,
+                page=page if page is not None else passage.page_start,
+                chunk_id=holder.id,
+                text=_quote(passage.text, at, length),
+            )
+        )
+    return tuple(citations)
+
+
+def abstain(reason: str, generation: Generation | None = None) -> AnswerDraft:
+    return AnswerDraft(text="", abstained=True, reason=reason, citations=(), generation=generation)
+
+
+def answer_from(
+    index: DocumentIndex,
+    llm: LLM,
+    question: str,
+    passages: Sequence[Chunk],
+    *,
+    max_tokens: int,
+    on_text: TokenSink | None = None,
+    repeat_question: bool = False,
+    cache_prefix: bool = False,
+) -> AnswerDraft:
+    if not passages:
+        return abstain("nothing in the index matches the question")
+    texts = [p.text for p in passages]
+    missing = missing_terms(question, texts)
+    if missing:
+        return abstain(f"the passages never mention {', '.join(repr(t) for t in missing[:3])}")
+    generation = llm.complete(
+        prompts.answer_messages(question, passages, repeat_question=repeat_question),
+        max_tokens=max_tokens,
+        stop=("\n",),
+        on_text=on_text,
+        prefix_key=prompts.DOCUMENTS_END.strip() if cache_prefix else None,
+    )
+    text, markers = clean_answer(generation.text)
+    if not text or _ABSTAINS.search(text):
+        return abstain("the model found no answer in the passages", generation)
+    if text.lower() not in YES_NO and not supported(text, texts):
+        return abstain(f"the model's answer {text!r} is not in the passages", generation)
+    return AnswerDraft(
+        text=text, abstained=False, reason="", citations=cite(index, text, passages, markers), generation=generation
+    )
