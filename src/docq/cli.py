@@ -256,5 +256,121 @@ def status(
         )
 
 
+# -- ask ------------------------------------------------------------------------------------
+
+RouteOpt = Annotated[Optional[str], typer.Option("--route", help="auto, rag, memo or full [default: auto].")]
+TopK = Annotated[Optional[int], typer.Option("--top-k", help="Passages given to the model [default: 4].")]
+MaxContext = Annotated[
+    Optional[int], typer.Option("--max-context-tokens", help="Token budget for document text (0: the router decides).")
+]
+NoReorder = Annotated[
+    Optional[bool], typer.Option("--no-reorder", help="Keep retrieval order instead of strongest-at-both-ends.")
+]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Answer model: name, .gguf path or hf:ORG/REPO/FILE.")]
+DraftModel = Annotated[Optional[str], typer.Option("--draft-model", help="Light model for memo clues.")]
+NCtx = Annotated[Optional[int], typer.Option("--n-ctx", help="Context size in tokens [default: 16384].")]
+NThreads = Annotated[Optional[int], typer.Option("--n-threads", help="CPU threads (0: all).")]
+NBatch = Annotated[Optional[int], typer.Option("--n-batch", help="Prompt tokens per batch [default: 512].")]
+NGpuLayers = Annotated[Optional[int], typer.Option("--n-gpu-layers", help="Layers on the GPU (-1: all if possible).")]
+KvType = Annotated[Optional[str], typer.Option("--kv-type", help="KV cache type: auto, f16, q8_0, q4_0.")]
+FlashAttn = Annotated[Optional[str], typer.Option("--flash-attn", help="auto, on or off.")]
+LlmUrl = Annotated[Optional[str], typer.Option("--llm-url", help="OpenAI-compatible llama.cpp server URL.")]
+
+
+def _model_flags(**flags: Any) -> dict[str, Any]:
+    if flags.get("reorder") is not None:
+        flags["reorder"] = not flags["reorder"]  # the flag is --no-reorder
+    return flags
+
+
+def _route(value: str | None):  # type: ignore[no-untyped-def]
+    from docq.types import Route
+
+    if value is None or value == "auto":
+        return None
+    try:
+        return Route(value)
+    except ValueError:
+        from docq.errors import UsageError
+
+        raise UsageError(f"--route must be auto, rag, memo or full, not {value!r}") from None
+
+
+@app.command()
+@handles_errors
+def ask(
+    ctx: typer.Context,
+    question: Annotated[Optional[str], typer.Argument(help="The question; read from stdin when omitted.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (see README) on stdout.")] = False,
+    route: RouteOpt = None,
+    top_k: TopK = None,
+    max_context_tokens: MaxContext = None,
+    no_reorder: NoReorder = None,
+    model: ModelOpt = None,
+    draft_model: DraftModel = None,
+    n_ctx: NCtx = None,
+    n_threads: NThreads = None,
+    n_batch: NBatch = None,
+    n_gpu_layers: NGpuLayers = None,
+    kv_type: KvType = None,
+    flash_attn: FlashAttn = None,
+    llm_url: LlmUrl = None,
+) -> None:
+    """Answer a question from the indexed documents, with citations.
+
+    Examples:
+
+      docq ask "Who was the duke in the battle of Hastings?"
+
+      echo "When was the Duchy founded?" | docq ask --json
+    """
+    from docq.errors import UsageError
+    from docq.pipeline.ask import Asker, answer_to_dict
+    from docq.render import AnswerStream, console_for, is_tty, render_answer
+
+    if question is None:
+        if is_tty(sys.stdin):
+            raise UsageError("give a question, or pipe one on stdin: echo 'question' | docq ask")
+        question = sys.stdin.read()
+    forced = _route(route)
+    settings = _settings(
+        ctx,
+        **_model_flags(
+            top_k=top_k,
+            max_context_tokens=max_context_tokens,
+            reorder=no_reorder,
+            model=model,
+            draft_model=draft_model,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_batch=n_batch,
+            n_gpu_layers=n_gpu_layers,
+            kv_type=kv_type,
+            flash_attn=flash_attn,
+            llm_url=llm_url,
+        ),
+    )
+    state = _state(ctx)
+    out = console_for(sys.stdout)
+    live = AnswerStream(out if is_tty(sys.stdout) and not as_json else None)
+
+    def on_route(decision: Any) -> None:
+        live.restart()
+        if not state.quiet:
+            print(f"route: {decision.route.value} — {decision.reason}", file=sys.stderr, flush=True)
+
+    with Asker(settings, _reporter(ctx)) as asker:
+        try:
+            result = asker.ask(question, route=forced, on_text=live, on_route=on_route)
+        finally:
+            live.close()
+    if as_json:
+        _print_json(answer_to_dict(result))
+    else:
+        render_answer(result, out, plain=not is_tty(sys.stdout))
+    if result.abstained:
+        raise typer.Exit(int(ExitCode.NOT_FOUND))
+
+
 def run() -> None:
     app()

@@ -26,6 +26,7 @@ from rich.progress import (
 )
 
 from docq.progress import SILENT, Reporter
+from docq.types import Answer
 
 
 def is_tty(stream: IO[str]) -> bool:
@@ -117,3 +118,56 @@ def reporter_for(quiet: bool = False) -> Reporter:
     if is_tty(sys.stderr):
         return RichReporter(console_for(sys.stderr))
     return LineReporter(sys.stderr)
+
+
+class AnswerStream:
+    """Shows an answer as it is generated: live on a terminal, not at all otherwise
+    (piped output gets only the final text). A new route restarts the live text."""
+
+    def __init__(self, console: Console | None) -> None:
+        self.console = console
+        self._text = ""
+        self._live = None
+
+    def __call__(self, piece: str) -> None:
+        if self.console is None:
+            return
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live("", console=self.console, transient=True, refresh_per_second=12)
+            self._live.start()
+        self._text += piece
+        self._live.update(self._text.strip())
+
+    def restart(self) -> None:
+        self._text = ""
+        if self._live is not None:
+            self._live.update("")
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+def render_answer(result: Answer, console: Console, plain: bool) -> None:
+    """The answer on stdout, then its sources (dim on a terminal)."""
+    from pathlib import Path
+
+    if result.abstained:
+        console.print("Not found in the documents.", markup=False)
+    else:
+        console.print(result.text, markup=False, highlight=False)
+    if not result.citations:
+        return
+    if plain:
+        console.print("\nSources:", markup=False)
+    for n, c in enumerate(result.citations, start=1):
+        where = f"{c.source}" + (f", page {c.page}" if c.page is not None else "")
+        if plain:
+            console.print(f'[{n}] {where}: "{c.text}"', markup=False, soft_wrap=True)
+        else:
+            name = Path(c.source).name + (f":{c.page}" if c.page is not None else "")
+            quote = c.text if len(c.text) <= 160 else c.text[:157] + "…"
+            console.print(f"  [{n}] {name}  “{quote}”", style="dim", markup=False, highlight=False)

@@ -69,3 +69,22 @@ def verify_messages(question: str, answer: str, evidence: str) -> list[Message]:
         "Does the document state that this is the answer to the question? Reply yes or no."
     )
     return [Message("system", VERIFY_SYSTEM), Message("user", user)]
+
+
+MEMO_SYSTEM = (
+    "You know a collection of documents only through the memory below: one line per document. "
+    "Help search it for the answer to a question. " + _GUARD.replace("<document>", "<memory>")
+)
+MEMORY_END = "</memory>"
+
+
+def draft_messages(question: str, memory: str) -> list[Message]:
+    """Ask the light model for clues: a draft answer, sub-questions and key phrases (MemoRAG)."""
+    user = (
+        f"<memory>\n{_quote(memory)}\n{MEMORY_END}\n\nQuestion: {question}\n\n"
+        "Reply in exactly this form:\n"
+        "Draft answer: <your best short guess>\n"
+        "Sub-questions: <one or two simpler questions whose answers lead to the answer, separated by ;>\n"
+        "Key phrases: <three to five names or phrases to search for, separated by ;>"
+    )
+    return [Message("system", MEMO_SYSTEM), Message("user", user)]

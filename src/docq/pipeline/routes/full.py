@@ -1,0 +1,75 @@
+"""full: whole documents in the window when they fit, read in document order.
+
+The documents pointed to by retrieval enter most relevant first until the budget is met,
+then are laid out by path so the same set always forms the same prompt prefix, whose KV
+state the backend saves: the next question on those documents skips their prefill.
+A cached prefix cannot hold the question, so with a warm cache the question comes only
+after the documents; cold and short, it is asked before and after (*Just read twice*).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from docq.pipeline.answering import answer_from
+from docq.pipeline.routes import RouteContext, RouteResult
+from docq.types import FileRecord, ScoredChunk
+
+# Past this many tokens the 0.5B default reads worse than retrieval (DESIGN.md measured
+# whole-corpus reading at F1 0.10-0.13); the user's --max-context-tokens overrides it.
+DEFAULT_BUDGET = 8192
+ANSWER_RESERVE = 1024  # prompt scaffolding, question and answer
+REREAD_BELOW = 2048  # documents this short are cheap to prefill again with the question first
+TOKENIZER_MARGIN = 1.15  # catalog counts are cl100k; model tokenizers run up to ~15% longer
+
+
+@dataclass(frozen=True)
+class FullPlan:
+    documents: tuple[FileRecord, ...]
+    tokens: int  # estimated, cl100k
+    budget: int
+    fits: bool  # every candidate document fits
+
+
+def budget_for(ctx: RouteContext) -> int:
+    limit = ctx.llm.n_ctx - ANSWER_RESERVE
+    return min(ctx.settings.max_context_tokens or DEFAULT_BUDGET, limit)
+
+
+def plan_full(ctx: RouteContext, hits: list[ScoredChunk]) -> FullPlan:
+    """Candidate documents are the files of the hits, in order of their best hit."""
+    budget = budget_for(ctx)
+    seen: dict[str, FileRecord] = {}
+    for hit in hits:
+        if hit.chunk.source not in seen:
+            record = ctx.index.catalog.file_by_path(hit.chunk.source)
+            if record is not None:
+                seen[record.path] = record
+    chosen: list[FileRecord] = []
+    used = 0
+    for record in seen.values():
+        cost = int(record.tokens * TOKENIZER_MARGIN)
+        if used + cost > budget:
+            break
+        chosen.append(record)
+        used += cost
+    return FullPlan(documents=tuple(chosen), tokens=used, budget=budget, fits=len(chosen) == len(seen) > 0)
+
+
+def run_full(ctx: RouteContext, question: str, plan: FullPlan) -> RouteResult:
+    started = time.perf_counter()
+    documents = [ctx.index.whole_document(r) for r in sorted(plan.documents, key=lambda r: r.path)]
+    retrieve_ms = (time.perf_counter() - started) * 1000
+    reread = plan.tokens < REREAD_BELOW
+    draft = answer_from(
+        ctx.index,
+        ctx.llm,
+        question,
+        documents,
+        max_tokens=ctx.settings.max_answer_tokens,
+        on_text=ctx.on_text,
+        repeat_question=reread,
+        cache_prefix=not reread,
+    )
+    return RouteResult(draft=draft, passages=tuple(documents), retrieve_ms=retrieve_ms)

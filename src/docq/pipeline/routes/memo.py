@@ -1,0 +1,101 @@
+"""memo: clues drafted from a global memory of the corpus drive retrieval (after *MemoRAG*).
+
+The light model reads the corpus memory (store.memory) and the question, and drafts a
+short answer, sub-questions and key phrases. Each clue is a hybrid query; the question's
+own ranking and the clues' rankings are fused, and the result answered like rag. Worth
+it when the question's need is implicit or spread over documents (multi-hop).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from docq.indexers.hybrid import reciprocal_rank_fusion
+from docq.llm.backend import LLM
+from docq.pipeline import prompts
+from docq.pipeline.answering import answer_from
+from docq.pipeline.routes import RouteContext, RouteResult
+from docq.pipeline.routes.rag import order_passages
+from docq.store.memory import corpus_memory
+from docq.types import ScoredChunk
+
+MEMORY_BUDGET = 3000  # tokens of corpus memory in the drafting prompt
+MAX_CLUES = 6
+_LABEL = re.compile(
+    r"^[\s>*#\-\d.)]*\**\s*(draft answer|sub-?questions?|key ?phrases?|keywords?)\s*\**\s*[:\-]\s*", re.I
+)
+
+
+@dataclass(frozen=True)
+class Clues:
+    draft: str
+    subquestions: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+    def queries(self) -> list[str]:
+        """Distinct retrieval queries, most informative first."""
+        found = [*self.subquestions, *self.phrases, self.draft]
+        seen: dict[str, str] = {}
+        for q in found:
+            q = q.strip().strip("\"'").strip()
+            if len(q) > 1 and q.lower() not in seen and "<" not in q:
+                seen[q.lower()] = q
+        return list(seen.values())[:MAX_CLUES]
+
+
+def parse_clues(text: str) -> Clues:
+    """Read the drafting model's reply; tolerant of bullets, bold labels and missing parts.
+    Unlabelled lines count as key phrases."""
+    parts: dict[str, list[str]] = {"draft": [], "sub": [], "key": []}
+    current = "key"
+    for line in text.splitlines():
+        match = _LABEL.match(line)
+        if match:
+            label = match.group(1).lower()
+            current = "draft" if label.startswith("draft") else "sub" if label.startswith("sub") else "key"
+            line = line[match.end() :]
+        line = line.strip().lstrip("-*•").strip()
+        if not line:
+            continue
+        pieces = [line] if current == "draft" else [p for p in re.split(r"\s*[;|]\s*", line) if p]
+        parts[current].extend(pieces)
+    return Clues(
+        draft=" ".join(parts["draft"]).strip(),
+        subquestions=tuple(parts["sub"]),
+        phrases=tuple(parts["key"]),
+    )
+
+
+def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> Clues:
+    memory = corpus_memory(ctx.index.catalog, ctx.settings.memory_dir, MEMORY_BUDGET)
+    generation = llm.complete(prompts.draft_messages(question, memory), max_tokens=120, prefix_key=prompts.MEMORY_END)
+    return parse_clues(generation.text)
+
+
+def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[ScoredChunk] | None) -> list[ScoredChunk]:
+    k = ctx.settings.top_k
+    own = hits if hits is not None else ctx.index.search(question, k * 2)
+    rankings: dict[str, list[str]] = {"question": [h.chunk.id for h in own]}
+    by_id = {h.chunk.id: h for h in own}
+    for i, query in enumerate(clues.queries()):
+        found = ctx.index.search(query, k)
+        rankings[f"clue{i}"] = [h.chunk.id for h in found]
+        by_id.update((h.chunk.id, h) for h in found if h.chunk.id not in by_id)
+    # The question itself stays the strongest voice; clues widen the net.
+    weights = {name: (2.0 if name == "question" else 1.0) for name in rankings}
+    fused = reciprocal_rank_fusion(rankings, weights)
+    return [ScoredChunk(by_id[cid].chunk, score, ranks) for cid, score, ranks in fused]
+
+
+def run_memo(ctx: RouteContext, question: str, drafter: LLM, hits: list[ScoredChunk] | None = None) -> RouteResult:
+    started = time.perf_counter()
+    clues = draft_clues(ctx, drafter, question)
+    ranked = clue_retrieval(ctx, question, clues, hits)
+    passages = [h.chunk for h in order_passages(ctx, ranked)]
+    retrieve_ms = (time.perf_counter() - started) * 1000
+    draft = answer_from(
+        ctx.index, ctx.llm, question, passages, max_tokens=ctx.settings.max_answer_tokens, on_text=ctx.on_text
+    )
+    return RouteResult(draft=draft, passages=tuple(passages), retrieve_ms=retrieve_ms, clues=tuple(clues.queries()))
