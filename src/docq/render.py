@@ -12,6 +12,7 @@ import time
 from typing import IO
 
 from rich.console import Console
+from rich.live import Live
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -127,14 +128,12 @@ class AnswerStream:
     def __init__(self, console: Console | None) -> None:
         self.console = console
         self._text = ""
-        self._live = None
+        self._live: Live | None = None
 
     def __call__(self, piece: str) -> None:
         if self.console is None:
             return
         if self._live is None:
-            from rich.live import Live
-
             self._live = Live("", console=self.console, transient=True, refresh_per_second=12)
             self._live.start()
         self._text += piece

@@ -50,7 +50,9 @@ class VectorStore:
         self.client = client
         self.embedder = embedder
         self.collection: Collection = client.get_or_create_collection(
-            name, embedding_function=embedder, configuration={"hnsw": {"space": "cosine"}}
+            name,
+            embedding_function=embedder,  # type: ignore[arg-type]  # chroma's protocol is generic over images too
+            configuration={"hnsw": {"space": "cosine"}},
         )
         self._batch = max(1, client.get_max_batch_size())
 

@@ -12,7 +12,7 @@ import ctypes
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -106,7 +106,8 @@ class LocalLLM:
 
     def render(self, messages: Sequence[Message]) -> str:
         """The prompt text the model sees, chat template applied, ready for the answer."""
-        response = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        chat: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+        response = self._formatter(messages=chat)
         return response.prompt
 
     def tokenize(self, text: str) -> list[int]:

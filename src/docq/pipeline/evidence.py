@@ -27,12 +27,14 @@ def _canonical(word: str) -> str:
 
 def key_terms(question: str) -> list[str]:
     """Names and numbers a question depends on: capitalised words not opening a
-    sentence, and anything with a digit. Hyphenated compounds count by their parts."""
+    sentence, acronyms anywhere, and anything with a digit. Hyphenated compounds count
+    by their parts."""
     starts = {m.start(1) for m in _SENTENCE_START.finditer(question)}
     terms: list[str] = []
     for match in _WORD.finditer(question):
         word = match.group(0)
-        if any(ch.isdigit() for ch in word) or (word[0].isupper() and match.start() not in starts):
+        acronym = len(word) > 1 and word.isupper()
+        if any(ch.isdigit() for ch in word) or acronym or (word[0].isupper() and match.start() not in starts):
             terms.append(word)
     return list(dict.fromkeys(terms))
 

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from docq.pipeline.evidence import key_terms, missing_terms, supported
+
+PASSAGE = "In 1066, Duke William II of Normandy conquered England at the Battle of Hastings. Jumièges abbey."
+
+
+def test_key_terms_are_names_and_numbers_not_sentence_openers() -> None:
+    assert key_terms("Who gave their name to Normandy in the 1000's?") == ["Normandy", "1000's"]
+    assert key_terms("VIVA Media AG changed its name in 2004. What does it stand for?") == [
+        "VIVA",
+        "Media",
+        "AG",
+        "2004",
+    ]
+    assert key_terms("what is the meaning of life?") == []
+    assert key_terms("Was the Canadian-American actress born in 1564-1616?") == ["Canadian", "American", "1564", "1616"]
+
+
+def test_missing_terms_ignore_case_accents_and_possessives() -> None:
+    assert missing_terms("When did William's army land at Hastings?", [PASSAGE]) == []
+    assert missing_terms("Who founded Jumieges?", [PASSAGE]) == []
+    assert missing_terms("What did the Normans do in 1100?", [PASSAGE]) == ["Normans", "1100"]
+    assert missing_terms("Who ruled Mars?", [PASSAGE]) == ["Mars"]
+
+
+def test_supported_answers_come_from_the_text() -> None:
+    assert supported("William II of Normandy", [PASSAGE])
+    assert supported("1066", [PASSAGE])
+    assert not supported("Charlemagne the Great", [PASSAGE])
+    assert not supported("", [PASSAGE])
