@@ -332,7 +332,6 @@ def ask(
         if is_tty(sys.stdin):
             raise UsageError("give a question, or pipe one on stdin: echo 'question' | docq ask")
         question = sys.stdin.read()
-    forced = _route(route)
     settings = _settings(
         ctx,
         **_model_flags(
@@ -350,6 +349,7 @@ def ask(
             llm_url=llm_url,
         ),
     )
+    forced = _route(route or settings.route)
     state = _state(ctx)
     out = console_for(sys.stdout)
     live = AnswerStream(out if is_tty(sys.stdout) and not as_json else None)
@@ -370,6 +370,181 @@ def ask(
         render_answer(result, out, plain=not is_tty(sys.stdout))
     if result.abstained:
         raise typer.Exit(int(ExitCode.NOT_FOUND))
+
+
+# -- eval -----------------------------------------------------------------------------------
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+@app.command("eval")
+@handles_errors
+def evaluate(
+    ctx: typer.Context,
+    set_dir: Annotated[Path, typer.Argument(help="Folder with docs/ and qa.jsonl.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Figures and per-question rows as JSON.")] = False,
+    route: RouteOpt = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.")] = None,
+    sample: Annotated[Optional[int], typer.Option("--sample", help="A random sample of N questions.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for --sample.")] = 0,
+    top_k: TopK = None,
+    max_context_tokens: MaxContext = None,
+    no_reorder: NoReorder = None,
+    model: ModelOpt = None,
+    draft_model: DraftModel = None,
+    n_ctx: NCtx = None,
+    n_threads: NThreads = None,
+    kv_type: KvType = None,
+    llm_url: LlmUrl = None,
+) -> None:
+    """Score docq on a QA set: EM, F1 (SQuAD normalisation), abstention precision/recall,
+    retrieval recall@k, routes, prompt tokens and latency.
+
+    Example: docq eval ../shared/eval/squad-normans --sample 50 --route rag
+    """
+    from docq.evaluation.runner import run_eval
+    from docq.render import console_for
+
+    settings = _settings(
+        ctx,
+        **_model_flags(
+            top_k=top_k,
+            max_context_tokens=max_context_tokens,
+            reorder=no_reorder,
+            model=model,
+            draft_model=draft_model,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            kv_type=kv_type,
+            llm_url=llm_url,
+        ),
+    )
+    report = run_eval(
+        set_dir,
+        settings,
+        route=_route(route or settings.route),
+        limit=limit,
+        sample=sample,
+        seed=seed,
+        reporter=_reporter(ctx),
+    )
+    if as_json:
+        _print_json(report.to_dict())
+        return
+    from rich.table import Table
+
+    table = Table(title=f"docq eval {report.set_name} ({report.questions} questions)")
+    for column in ("EM", "F1", "abstain P", "abstain R", f"recall@{report.k}", "prompt tok", "TTFT p50", "total p50"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{report.em:.3f}",
+        f"{report.f1:.3f}",
+        _ratio(report.abstention_precision),
+        _ratio(report.abstention_recall),
+        _ratio(report.recall_at_k),
+        f"{report.mean_prompt_tokens:,.0f}",
+        f"{report.median_first_token_ms / 1000:.1f}s",
+        f"{report.median_total_ms / 1000:.1f}s",
+    )
+    routes = Table(title="by route")
+    for column in ("route", "questions", "F1", "prompt tok", "total p50"):
+        routes.add_column(column, justify="right")
+    for name, figures in sorted(report.routes.items()):
+        routes.add_row(
+            name,
+            str(figures.questions),
+            f"{figures.f1:.3f}",
+            f"{figures.mean_prompt_tokens:,.0f}",
+            f"{figures.median_total_ms / 1000:.1f}s",
+        )
+    out = console_for(sys.stdout)
+    out.print(table)
+    out.print(routes)
+
+
+# -- doctor, cache --------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def doctor(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    model: ModelOpt = None,
+    draft_model: DraftModel = None,
+    n_gpu_layers: NGpuLayers = None,
+    kv_type: KvType = None,
+    flash_attn: FlashAttn = None,
+    llm_url: LlmUrl = None,
+) -> None:
+    """Effective settings (and where each came from), models and their checksums, GPU
+    offload, the KV-cache type chosen and why, and index health. Exit 1 if a check fails."""
+    from docq.pipeline.doctor import run_doctor
+    from docq.render import console_for
+
+    settings = _settings(
+        ctx,
+        model=model,
+        draft_model=draft_model,
+        n_gpu_layers=n_gpu_layers,
+        kv_type=kv_type,
+        flash_attn=flash_attn,
+        llm_url=llm_url,
+    )
+    report = run_doctor(settings, _reporter(ctx))
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        out = console_for(sys.stdout)
+        out.print("settings (value · source · environment variable)", style="bold", markup=False)
+        for name, value, source, env in report.settings:
+            out.print(f"  {name:<20} {value or '-'}  · {source} · {env}", markup=False)
+        out.print("checks", style="bold", markup=False)
+        for check in report.checks:
+            mark = "ok  " if check.ok else "FAIL"
+            out.print(f"  {mark} {check.name:<16} {check.detail}", markup=False)
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.ERROR))
+
+
+@cache_app.command("list")
+@handles_errors
+def cache_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False
+) -> None:
+    """Saved KV states, most recently used first."""
+    import time
+
+    from docq.store.kvcache import KVCache
+
+    settings = _settings(ctx)
+    entries = KVCache(settings.kv_cache_dir, settings.cache_max_mb * 2**20).entries()
+    if as_json:
+        _print_json(
+            [
+                {"file": str(e.path), "bytes": e.size, "tokens": e.tokens, "model": e.model, "last_used": e.last_used}
+                for e in entries
+            ]
+        )
+        return
+    total = sum(e.size for e in entries)
+    print(f"{len(entries)} saved states, {total / 2**20:,.1f} MB of {settings.cache_max_mb:,} MB")
+    for e in entries:
+        age = (time.time() - e.last_used) / 60
+        print(f"  {e.path.name}  {e.tokens:,} tokens  {e.size / 2**20:,.1f} MB  used {age:,.0f} min ago  {e.model}")
+
+
+@cache_app.command("clear")
+@handles_errors
+def cache_clear(ctx: typer.Context) -> None:
+    """Delete every saved KV state."""
+    from docq.store.kvcache import KVCache
+
+    settings = _settings(ctx)
+    removed = KVCache(settings.kv_cache_dir, settings.cache_max_mb * 2**20).clear()
+    print(f"removed {removed} saved states", file=sys.stderr)
 
 
 def run() -> None:

@@ -140,9 +140,9 @@ class LocalLLM:
                 "lower --max-context-tokens or raise --n-ctx"
             )
         started = time.perf_counter()
+        cached = self._shared_prefix(tokens)  # already in this process's context
         if prefix is not None and self.kv_cache is not None:
-            self._restore_or_save_prefix(self.tokenize(prefix))
-        cached = self._shared_prefix(tokens)
+            cached = max(cached, self._restore_or_save_prefix(self.tokenize(prefix)))
         first_step = _FirstStep()
         stops = [s for s in (*stop, self._eos) if s]
         stream = self.model.create_completion(
@@ -214,16 +214,21 @@ class LocalLLM:
             shared += 1
         return shared
 
-    def _restore_or_save_prefix(self, prefix: list[int]) -> None:
+    def _restore_or_save_prefix(self, prefix: list[int]) -> int:
+        """Put the prefix's KV state in the context: already there, loaded from the cache
+        (returns the tokens reused), or computed now and saved for next time (returns 0)."""
         assert self.kv_cache is not None
         if self._shared_prefix([*prefix, -1]) == len(prefix):
-            return  # already in this process's context
+            return len(prefix)
         path = self.kv_cache.lookup(self.identity, prefix)
-        if path is not None and self._load_sequence(path, prefix):
-            return
+        if path is not None:
+            if self._load_sequence(path, prefix):
+                return len(prefix)
+            self.kv_cache.discard(path)  # stale or damaged: never trusted, rebuilt below
         self.model.reset()
         self.model.eval(prefix)
         self.kv_cache.store(self.identity, prefix, self._save_sequence)
+        return 0
 
     def _save_sequence(self, path: Path) -> None:
         import llama_cpp

@@ -1,0 +1,196 @@
+"""`docq eval SET_DIR`: ingest SET_DIR/docs into a scratch index, ask every question of
+SET_DIR/qa.jsonl, and score the answers the same way every time."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import random
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docq.config import Settings
+from docq.errors import DocqError
+from docq.evaluation.metrics import abstention_scores, answer_in_text, score_question
+from docq.pipeline.ask import Asker
+from docq.pipeline.ingest import ingest
+from docq.progress import SILENT, Reporter
+from docq.types import Route
+
+
+@dataclass(frozen=True)
+class QAItem:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    answerable: bool
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    answerable: bool
+    prediction: str
+    abstained: bool
+    route: str
+    em: float
+    f1: float
+    retrieved: bool  # a gold answer is inside one of the top-k retrieved chunks
+    prompt_tokens: int
+    cached_tokens: int
+    first_token_ms: float
+    total_ms: float
+
+
+@dataclass
+class RouteFigures:
+    questions: int
+    f1: float
+    mean_prompt_tokens: float
+    median_total_ms: float
+
+
+@dataclass
+class EvalReport:
+    set_name: str
+    questions: int
+    em: float
+    f1: float
+    abstention_precision: float | None
+    abstention_recall: float | None
+    recall_at_k: float | None
+    k: int
+    routes: dict[str, RouteFigures]
+    mean_prompt_tokens: float
+    median_first_token_ms: float
+    median_total_ms: float
+    rows: list[QuestionResult] = field(default_factory=list)
+
+    def to_dict(self, with_rows: bool = True) -> dict[str, object]:
+        data = dataclasses.asdict(self)
+        if not with_rows:
+            data.pop("rows")
+        return data
+
+
+def load_set(set_dir: Path) -> list[QAItem]:
+    qa = set_dir / "qa.jsonl"
+    if not (set_dir / "docs").is_dir() or not qa.is_file():
+        raise DocqError(f"{set_dir}: an eval set needs docs/ and qa.jsonl")
+    items = []
+    for n, line in enumerate(qa.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            answers = tuple(str(a) for a in row.get("answers") or ())
+            items.append(
+                QAItem(
+                    id=str(row.get("id", n)),
+                    question=str(row["question"]),
+                    answers=answers,
+                    answerable=bool(row.get("answerable", bool(answers))),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DocqError(f"{qa}:{n}: not a QA line ({type(exc).__name__}: {exc})") from None
+    if not items:
+        raise DocqError(f"{qa}: no questions")
+    return items
+
+
+def choose(items: list[QAItem], limit: int | None, sample: int | None, seed: int) -> list[QAItem]:
+    if sample is not None:
+        items = random.Random(seed).sample(items, min(sample, len(items)))
+    return items[:limit] if limit is not None else items
+
+
+def scratch_settings(set_dir: Path, settings: Settings) -> Settings:
+    """An index of the set's own, kept between runs (ingest is incremental) beside the models."""
+    key = hashlib.sha256(str(set_dir.resolve()).encode()).hexdigest()[:12]
+    scratch = settings.models_dir.parent / "eval" / f"{set_dir.resolve().name}-{key}"
+    return dataclasses.replace(settings, data_dir=scratch)
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def summarize(set_name: str, rows: list[QuestionResult], k: int) -> EvalReport:
+    n = len(rows)
+    abstention = abstention_scores((r.abstained, r.answerable) for r in rows)
+    answerable = [r for r in rows if r.answerable]
+    routes: dict[str, RouteFigures] = {}
+    for route, count in Counter(r.route for r in rows).items():
+        mine = [r for r in rows if r.route == route]
+        routes[route] = RouteFigures(
+            questions=count,
+            f1=sum(r.f1 for r in mine) / count,
+            mean_prompt_tokens=sum(r.prompt_tokens for r in mine) / count,
+            median_total_ms=_median([r.total_ms for r in mine]),
+        )
+    return EvalReport(
+        set_name=set_name,
+        questions=n,
+        em=sum(r.em for r in rows) / n,
+        f1=sum(r.f1 for r in rows) / n,
+        abstention_precision=abstention.precision,
+        abstention_recall=abstention.recall,
+        recall_at_k=sum(r.retrieved for r in answerable) / len(answerable) if answerable else None,
+        k=k,
+        routes=routes,
+        mean_prompt_tokens=sum(r.prompt_tokens for r in rows) / n,
+        median_first_token_ms=_median([r.first_token_ms for r in rows]),
+        median_total_ms=_median([r.total_ms for r in rows]),
+        rows=rows,
+    )
+
+
+def run_eval(
+    set_dir: Path,
+    settings: Settings,
+    *,
+    route: Route | None = None,
+    limit: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    reporter: Reporter = SILENT,
+) -> EvalReport:
+    items = choose(load_set(set_dir), limit, sample, seed)
+    scratch = scratch_settings(set_dir, settings)
+    report = ingest([set_dir / "docs"], scratch, reporter)
+    for failure in report.failures:
+        reporter.note(f"eval: could not ingest {failure}")
+    rows: list[QuestionResult] = []
+    reporter.start(f"asking {set_dir.name}", len(items), "questions")
+    with Asker(scratch, reporter) as asker:
+        for item in items:
+            retrieved = asker.index.search(item.question, scratch.top_k)
+            answer = asker.ask(item.question, route=route)
+            score = score_question(answer.text, answer.abstained, item.answers, item.answerable)
+            rows.append(
+                QuestionResult(
+                    id=item.id,
+                    question=item.question,
+                    answers=item.answers,
+                    answerable=item.answerable,
+                    prediction=answer.text,
+                    abstained=answer.abstained,
+                    route=answer.route.value,
+                    em=score.em,
+                    f1=score.f1,
+                    retrieved=answer_in_text(item.answers, [h.chunk.text for h in retrieved]),
+                    prompt_tokens=answer.tokens.prompt,
+                    cached_tokens=answer.tokens.cached,
+                    first_token_ms=answer.timings_ms.retrieve + answer.timings_ms.prefill,
+                    total_ms=answer.timings_ms.total,
+                )
+            )
+            reporter.advance(1, f"F1 {sum(r.f1 for r in rows) / len(rows):.2f}")
+    reporter.finish()
+    return summarize(set_dir.name, rows, scratch.top_k)

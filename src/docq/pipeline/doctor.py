@@ -1,0 +1,112 @@
+"""`docq doctor`: what docq will use and whether it works, checked rather than assumed."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+
+from docq import __version__
+from docq.config import Settings, describe
+from docq.errors import DocqError
+from docq.progress import SILENT, Reporter
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class DoctorReport:
+    settings: list[tuple[str, str, str, str]]
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "settings": [{"name": n, "value": v, "source": s, "env": e} for n, v, s, e in self.settings],
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+        }
+
+
+def _check(report: DoctorReport, name: str, probe) -> None:  # type: ignore[no-untyped-def]
+    try:
+        report.checks.append(Check(name, True, probe()))
+    except DocqError as exc:
+        report.checks.append(Check(name, False, str(exc)))
+
+
+def run_doctor(settings: Settings, reporter: Reporter = SILENT) -> DoctorReport:
+    import llama_cpp
+
+    from docq.llm.device import gpu_layers, plan_kv, supports_gpu_offload
+    from docq.models.embedder import ensure_embedding_model
+    from docq.models.files import resolve_answer_model
+    from docq.models.registry import ANSWER_MODELS
+
+    report = DoctorReport(settings=describe(settings))
+    report.checks.append(
+        Check(
+            "versions",
+            True,
+            f"docq {__version__}, Python {platform.python_version()}, llama-cpp-python {llama_cpp.__version__}",
+        )
+    )
+
+    def answer_model() -> str:
+        if settings.llm_url:
+            from docq.llm.remote import RemoteLLM
+
+            remote = RemoteLLM(settings.llm_url, fallback_ctx=settings.n_ctx)
+            try:
+                return f"server {settings.llm_url}: model {remote.name}, context {remote.n_ctx:,}"
+            finally:
+                remote.close()
+        path = resolve_answer_model(settings.model, settings.models_dir, reporter)
+        spec = ANSWER_MODELS.get(settings.model)
+        verified = f", sha256 {spec.sha256[:12]}… verified" if spec else " (your own file: no known checksum)"
+        return f"{path} ({path.stat().st_size / 2**20:,.0f} MB{verified})"
+
+    _check(report, "answer model", answer_model)
+    if settings.draft_model:
+        _check(
+            report,
+            "draft model",
+            lambda: str(resolve_answer_model(settings.draft_model, settings.models_dir, reporter)),
+        )
+    _check(
+        report,
+        "embedding model",
+        lambda: str(ensure_embedding_model(settings.models_dir, settings.embed_model, reporter)),
+    )
+    layers = gpu_layers(settings)
+    report.checks.append(
+        Check(
+            "gpu offload",
+            True,
+            ("this llama.cpp build can offload to a GPU" if supports_gpu_offload() else "CPU-only llama.cpp build")
+            + f"; n_gpu_layers {'all' if layers < 0 else layers}",
+        )
+    )
+    _check(report, "kv cache", lambda: (lambda p: f"{p.kv_type}: {p.reason}")(plan_kv(settings)))
+
+    def index() -> str:
+        from docq.pipeline.status import index_status
+
+        st = index_status(settings)
+        if not st.consistent:
+            raise DocqError(
+                f"{st.chunks:,} chunks in the catalog, {st.vectors:,} vectors, {st.bm25_entries:,} BM25 entries"
+                f"{'' if st.bm25_current else ' (BM25 out of date)'}; run `docq ingest` to repair or `docq reindex`"
+            )
+        mode = f"Chroma server {settings.chroma_url}" if settings.chroma_url else f"embedded Chroma at {st.chroma}"
+        return f"{st.files:,} files, {st.chunks:,} chunks, consistent; {mode}"
+
+    _check(report, "index", index)
+    return report

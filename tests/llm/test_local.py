@@ -1,0 +1,107 @@
+"""The in-process backend with the tiny SmolLM2-135M (real llama.cpp, real files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docq.config import Settings
+from docq.errors import ModelError
+from docq.llm.backend import Message
+from docq.llm.loading import open_llm
+from docq.llm.local import LocalLLM
+from docq.store.kvcache import KVCache
+
+from ..conftest import NORMANS_PARAGRAPHS, make_settings
+
+DOC = "\n\n".join(NORMANS_PARAGRAPHS[:8])
+
+
+@pytest.fixture(scope="module")
+def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("data"), model="smollm2-135m", n_ctx=4096)
+
+
+def _messages(question: str) -> list[Message]:
+    return [
+        Message("system", "Answer from the document."),
+        Message("user", f"<document>\n{DOC}\n</document>\n\nQuestion: {question}"),
+    ]
+
+
+def test_streams_what_it_returns_and_counts_tokens(tiny_settings: Settings) -> None:
+    llm = open_llm(tiny_settings)
+    try:
+        pieces: list[str] = []
+        out = llm.complete([Message("user", "Name three colours.")], max_tokens=24, on_text=pieces.append)
+        assert out.text == "".join(pieces) and out.text.strip()
+        assert 0 < out.generated_tokens <= 24
+        assert out.prompt_tokens == len(llm.tokenize(llm.render([Message("user", "Name three colours.")])))
+        assert llm.count_tokens("hello world") == 2
+        assert llm.n_ctx == 4096
+    finally:
+        llm.close()
+
+
+def test_context_is_capped_at_the_trained_length(tmp_path: Path) -> None:
+    llm = open_llm(make_settings(tmp_path, model="smollm2-135m", n_ctx=32768))
+    try:
+        assert llm.n_ctx == 8192  # SmolLM2 was trained for 8K
+        assert llm.model.context_params.rope_freq_base == 0  # rope from the GGUF, never overridden
+    finally:
+        llm.close()
+
+
+def test_grammar_constrains_the_output(tiny_settings: Settings) -> None:
+    llm = open_llm(tiny_settings)
+    try:
+        out = llm.complete([Message("user", "Is the sky blue?")], max_tokens=4, grammar='root ::= "yes" | "no"')
+        assert out.text in ("yes", "no")
+        probs = llm.choose([Message("user", "Is the sky blue? Answer yes or no.")], ["yes", "no"])
+        assert set(probs) == {"yes", "no"} and abs(sum(probs.values()) - 1) < 1e-6
+    finally:
+        llm.close()
+
+
+def test_prompt_longer_than_the_window_is_a_clear_error(tiny_settings: Settings) -> None:
+    llm = open_llm(tiny_settings)
+    try:
+        with pytest.raises(ModelError, match="does not fit"):
+            llm.complete([Message("user", "word " * 5000)], max_tokens=4)
+    finally:
+        llm.close()
+
+
+def test_saved_prefix_is_reused_by_the_next_process_and_corruption_is_survived(tiny_settings: Settings) -> None:
+    cache = KVCache(tiny_settings.kv_cache_dir, 512 * 1024 * 1024)
+
+    def fresh() -> LocalLLM:  # a new model instance stands for a new docq process
+        llm = open_llm(tiny_settings)
+        assert isinstance(llm, LocalLLM)
+        llm.kv_cache = cache
+        return llm
+
+    first = fresh()
+    cold = first.complete(_messages("Who was Rollo?"), max_tokens=8, prefix_key="</document>")
+    first.close()
+    assert cold.cached_tokens == 0
+    entries = cache.entries()
+    assert len(entries) == 1 and entries[0].tokens > 1000
+
+    second = fresh()
+    warm = second.complete(_messages("Where is Normandy?"), max_tokens=8, prefix_key="</document>")
+    second.close()
+    assert warm.cached_tokens >= entries[0].tokens - 1
+    assert warm.prefill_ms < cold.prefill_ms
+
+    entries[0].path.write_bytes(b"garbage" * 100)  # a damaged file must not be trusted
+    third = fresh()
+    rebuilt = third.complete(_messages("Who was Rollo?"), max_tokens=8, prefix_key="</document>")
+    third.close()
+    assert rebuilt.cached_tokens == 0
+    assert rebuilt.text == cold.text  # same answer as before the damage
+    fourth = fresh()
+    again = fourth.complete(_messages("Who was Rollo?"), max_tokens=8, prefix_key="</document>")
+    fourth.close()
+    assert again.cached_tokens > 1000  # the rebuilt file is good again

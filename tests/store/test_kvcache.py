@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from docq.store.kvcache import KVCache, cache_key
+
+
+def _writer(size: int):  # type: ignore[no-untyped-def]
+    def write(path: Path) -> None:
+        path.write_bytes(b"k" * size)
+
+    return write
+
+
+def test_key_depends_on_model_and_every_token() -> None:
+    assert cache_key("m|ctx=4096", [1, 2, 3]) == cache_key("m|ctx=4096", [1, 2, 3])
+    assert cache_key("m|ctx=4096", [1, 2, 3]) != cache_key("m|ctx=8192", [1, 2, 3])
+    assert cache_key("m", [1, 2, 3]) != cache_key("m", [1, 2, 4])
+
+
+def test_store_lookup_and_lru_eviction(tmp_path: Path) -> None:
+    cache = KVCache(tmp_path, max_bytes=250)
+    a = cache.store("m", [1], _writer(100))
+    b = cache.store("m", [2], _writer(100))
+    assert a and b and cache.lookup("m", [1]) == a
+    old = time.time() - 100
+    os.utime(b, (old, old))  # b is now the least recently used
+    c = cache.store("m", [3], _writer(100))
+    assert c is not None
+    assert cache.lookup("m", [2]) is None and cache.lookup("m", [1]) == a
+    assert sum(e.size for e in cache.entries()) <= 250
+
+
+def test_a_state_larger_than_the_cap_is_not_kept(tmp_path: Path) -> None:
+    cache = KVCache(tmp_path, max_bytes=50)
+    assert cache.store("m", [1], _writer(100)) is None
+    assert cache.entries() == [] and not list(tmp_path.glob("*partial*"))
+
+
+def test_clear(tmp_path: Path) -> None:
+    cache = KVCache(tmp_path, max_bytes=1000)
+    cache.store("m", [1], _writer(10))
+    cache.store("m", [2], _writer(10))
+    assert cache.clear() == 2 and cache.entries() == []
