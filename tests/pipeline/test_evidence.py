@@ -29,3 +29,21 @@ def test_supported_answers_come_from_the_text() -> None:
     assert supported("1066", [PASSAGE])
     assert not supported("Charlemagne the Great", [PASSAGE])
     assert not supported("", [PASSAGE])
+
+
+def test_yes_no_questions() -> None:
+    from docq.pipeline.evidence import is_yes_no_question
+
+    assert is_yes_no_question("Were Scott Derrickson and Ed Wood of the same nationality?")
+    assert is_yes_no_question("Is Rouen in Normandy?")
+    assert not is_yes_no_question("Was it Rollo or Richard who signed the treaty?")  # a choice, not yes/no
+    assert not is_yes_no_question("Who was Margaret's husband?")
+
+
+def test_answers_that_only_repeat_the_question() -> None:
+    from docq.pipeline.evidence import repeats_question
+
+    assert repeats_question("Charles III", "Who did King Charles III swear fealty to?")
+    assert repeats_question("France", "What is France a region of?")
+    assert not repeats_question("Rollo", "Who did King Charles III make a treaty with?")
+    assert not repeats_question("Jonny Craig", "Which of Jonny Craig and Pete Doherty has been in more bands?")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from docq.indexers.folding import fold
 from docq.indexers.index import DocumentIndex
 from docq.llm.backend import LLM, Generation, TokenSink
 from docq.pipeline import prompts
-from docq.pipeline.evidence import missing_terms, supported
+from docq.pipeline.evidence import is_yes_no_question, missing_terms, repeats_question, supported
 from docq.types import Chunk, Citation
 
 _ABSTAINS = re.compile(
@@ -31,6 +32,13 @@ _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 YES_NO = ("yes", "no")
 
 
+class Abstention(str, Enum):
+    NO_PASSAGES = "no passages"
+    MISSING_TERMS = "missing terms"  # the passages lack a name or number of the question
+    MODEL = "model"  # the model said it is not there
+    UNSUPPORTED = "unsupported"  # the answer is not in the passages, or repeats the question
+
+
 @dataclass(frozen=True)
 class AnswerDraft:
     text: str
@@ -38,6 +46,12 @@ class AnswerDraft:
     reason: str  # why it abstained, or "" when it answered
     citations: tuple[Citation, ...]
     generation: Generation | None  # None when evidence settled it without the model
+    abstention: Abstention | None = None
+
+    @property
+    def retrieval_may_have_missed(self) -> bool:
+        """Another route might find it: the model saw nothing, or the passages lacked a term."""
+        return self.abstention in (Abstention.NO_PASSAGES, Abstention.MISSING_TERMS, Abstention.MODEL)
 
 
 def clean_answer(raw: str) -> tuple[str, list[int]]:
@@ -90,8 +104,8 @@ def cite(index: DocumentIndex, answer: str, passages: Sequence[Chunk], markers: 
     return tuple(citations)
 
 
-def abstain(reason: str, generation: Generation | None = None) -> AnswerDraft:
-    return AnswerDraft(text="", abstained=True, reason=reason, citations=(), generation=generation)
+def abstain(kind: Abstention, reason: str, generation: Generation | None = None) -> AnswerDraft:
+    return AnswerDraft(text="", abstained=True, reason=reason, citations=(), generation=generation, abstention=kind)
 
 
 def answer_from(
@@ -106,13 +120,16 @@ def answer_from(
     cache_prefix: bool = False,
 ) -> AnswerDraft:
     if not passages:
-        return abstain("nothing in the index matches the question")
+        return abstain(Abstention.NO_PASSAGES, "nothing in the index matches the question")
     texts = [p.text for p in passages]
     missing = missing_terms(question, texts)
     if missing:
-        return abstain(f"the passages never mention {', '.join(repr(t) for t in missing[:3])}")
+        return abstain(
+            Abstention.MISSING_TERMS, f"the passages never mention {', '.join(repr(t) for t in missing[:3])}"
+        )
+    yes_no = is_yes_no_question(question)
     generation = llm.complete(
-        prompts.answer_messages(question, passages, repeat_question=repeat_question),
+        prompts.answer_messages(question, passages, repeat_question=repeat_question, yes_no=yes_no),
         max_tokens=max_tokens,
         stop=("\n",),
         on_text=on_text,
@@ -120,9 +137,17 @@ def answer_from(
     )
     text, markers = clean_answer(generation.text)
     if not text or _ABSTAINS.search(text):
-        return abstain("the model found no answer in the passages", generation)
-    if text.lower() not in YES_NO and not supported(text, texts):
-        return abstain(f"the model's answer {text!r} is not in the passages", generation)
+        return abstain(Abstention.MODEL, "the model found no answer in the passages", generation)
+    if text.lower() in YES_NO:
+        if not yes_no:
+            return abstain(
+                Abstention.UNSUPPORTED, f"the model answered {text!r} to a question that is not yes/no", generation
+            )
+        text = text.lower()
+    elif not supported(text, texts):
+        return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} is not in the passages", generation)
+    elif repeats_question(text, question):
+        return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} only repeats the question", generation)
     return AnswerDraft(
         text=text, abstained=False, reason="", citations=cite(index, text, passages, markers), generation=generation
     )

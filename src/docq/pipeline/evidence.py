@@ -68,3 +68,24 @@ def supported(answer: str, texts: Iterable[str]) -> bool:
     vocabulary, joined = _vocabulary(texts)
     found = sum(1 for w in words if w in vocabulary or w in joined)
     return found / len(words) >= 0.6
+
+
+_YES_NO_START = re.compile(
+    r"^(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|shall|may|might|must)\b", re.IGNORECASE
+)
+_CHOICE = re.compile(r"\b(?:or|which of|whom of|who of|between|both)\b", re.IGNORECASE)
+_FUNCTION_WORDS = frozenset("a an the of in on at to for by and or with from as is was were".split())
+
+
+def is_yes_no_question(question: str) -> bool:
+    return bool(_YES_NO_START.match(question.strip())) and not re.search(r"\bor\b", question, re.IGNORECASE)
+
+
+def repeats_question(answer: str, question: str) -> bool:
+    """An answer made only of the question's own words says nothing new, unless the
+    question offers a choice ("Which of A and B...?")."""
+    if _CHOICE.search(question):
+        return False
+    words = {_canonical(w) for w in _WORD.findall(answer)} - _FUNCTION_WORDS
+    asked = {_canonical(w) for w in _WORD.findall(question)}
+    return bool(words) and words <= asked

@@ -20,8 +20,12 @@ _GUARD = (
 
 ANSWER_SYSTEM = (
     "You answer questions using only the documents given. Reply with the answer only: the shortest exact phrase "
-    "copied from the documents (a name, number, date or short phrase), or yes or no for a yes/no question. "
+    "copied from the documents (a name, number, date or short phrase). "
     f"If the documents do not contain the answer, reply {NOT_FOUND}. " + _GUARD
+)
+YES_NO_SYSTEM = (
+    "You answer questions using only the documents given. The question can be answered yes or no: reply with "
+    f"yes or no only. If the documents do not say, reply {NOT_FOUND}. " + _GUARD
 )
 
 
@@ -52,12 +56,16 @@ def documents_block(passages: Sequence[Chunk]) -> str:
 DOCUMENTS_END = "</document>\n\n"  # where a cacheable prompt prefix ends (see LocalLLM prefix_key)
 
 
-def answer_messages(question: str, passages: Sequence[Chunk], *, repeat_question: bool = False) -> list[Message]:
+def answer_messages(
+    question: str, passages: Sequence[Chunk], *, repeat_question: bool = False, yes_no: bool = False
+) -> list[Message]:
     """The answer prompt. With `repeat_question` the question also comes before the
-    documents (*Just read twice*: a model reading a long context knows what to look for)."""
+    documents (*Just read twice*: a model reading a long context knows what to look for).
+    Yes/no questions get their own instruction: offering "yes or no" to every question
+    made the small model answer "Yes" to questions like "Who was Margaret's husband?"."""
     before = f"Question: {question}\n\n" if repeat_question else ""
     user = f"{before}Documents:\n{documents_block(passages)}\n\nQuestion: {question}\nAnswer:"
-    return [Message("system", ANSWER_SYSTEM), Message("user", user)]
+    return [Message("system", YES_NO_SYSTEM if yes_no else ANSWER_SYSTEM), Message("user", user)]
 
 
 VERIFY_SYSTEM = "You check answers against a document. Reply yes or no. " + _GUARD

@@ -1,0 +1,99 @@
+"""The remote backend against a real llama.cpp server (llama-cpp-python's) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from docq.errors import DocqError
+from docq.llm.backend import Message
+from docq.llm.remote import RemoteLLM
+from docq.models.files import slice_path
+from docq.models.registry import SMOLLM2_135M
+
+from ..conftest import SAMPLES
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    model = slice_path(SMOLLM2_135M.slices[0])
+    assert model is not None, SMOLLM2_135M.install
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port)]
+        + ["--n_ctx", "4096", "--n_threads", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{url}/v1/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("llama_cpp.server did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_streams_counts_and_constrains(server: str) -> None:
+    llm = RemoteLLM(server, fallback_ctx=4096)
+    try:
+        pieces: list[str] = []
+        out = llm.complete([Message("user", "Name a colour.")], max_tokens=12, on_text=pieces.append)
+        assert out.text and out.text == "".join(pieces)
+        assert out.generated_tokens > 0 and out.prompt_tokens > 0
+        assert llm.count_tokens("hello world") == 2  # the server's own tokenizer
+        picked = llm.choose([Message("user", "Is water wet?")], ["yes", "no"])
+        assert sorted(picked.values()) == [0.0, 1.0]
+    finally:
+        llm.close()
+
+
+def test_unreachable_server_is_a_clear_error() -> None:
+    with pytest.raises(DocqError, match="cannot reach the LLM server"):
+        RemoteLLM(f"http://127.0.0.1:{_free_port()}", fallback_ctx=4096)
+
+
+def test_ask_end_to_end_through_the_server(server: str, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    ingest = run_cli("ingest", str(SAMPLES), data_dir=data)
+    assert ingest.returncode == 0, ingest.stderr
+    result = run_cli(
+        "ask",
+        "--json",
+        "--llm-url",
+        server,
+        "--n-ctx",
+        "4096",
+        "--route",
+        "rag",
+        "Who founded the Duchy of Normandy?",
+        data_dir=data,
+    )
+    assert result.returncode in (0, 3), result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["route"] == "rag"
+    assert answer["model"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert answer["tokens"]["prompt"] > 200  # the passages went to the server
+    if not answer["abstained"]:
+        assert answer["citations"]
