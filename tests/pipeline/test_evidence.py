@@ -47,3 +47,12 @@ def test_answers_that_only_repeat_the_question() -> None:
     assert repeats_question("France", "What is France a region of?")
     assert not repeats_question("Rollo", "Who did King Charles III make a treaty with?")
     assert not repeats_question("Jonny Craig", "Which of Jonny Craig and Pete Doherty has been in more bands?")
+
+
+def test_near_miss_answers_snap_to_the_passage_span() -> None:
+    from docq.pipeline.evidence import snap_to_text
+
+    text = "The Duchy of Normandy, which began in 911 as a fiefdom, was established by treaty."
+    assert snap_to_text("1911", [text]) == "911"
+    assert snap_to_text("the Duchy of Normandie", [text]) == "The Duchy of Normandy"
+    assert snap_to_text("Charlemagne", [text]) is None

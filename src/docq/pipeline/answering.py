@@ -17,7 +17,13 @@ from docq.indexers.folding import fold
 from docq.indexers.index import DocumentIndex
 from docq.llm.backend import LLM, Generation, TokenSink
 from docq.pipeline import prompts
-from docq.pipeline.evidence import is_yes_no_question, missing_terms, repeats_question, supported
+from docq.pipeline.evidence import (
+    is_yes_no_question,
+    missing_terms,
+    repeats_question,
+    snap_to_text,
+    supported,
+)
 from docq.types import Chunk, Citation
 
 _ABSTAINS = re.compile(
@@ -108,6 +114,29 @@ def abstain(kind: Abstention, reason: str, generation: Generation | None = None)
     return AnswerDraft(text="", abstained=True, reason=reason, citations=(), generation=generation, abstention=kind)
 
 
+MAX_SUPPLEMENTS = 2
+
+
+def supplement(index: DocumentIndex, question: str, passages: Sequence[Chunk]) -> tuple[list[Chunk], list[str]]:
+    """Add the best passage for each name or number of the question the passages lack
+    but the corpus holds (a multi-hop bridge retrieval missed). Returns the passages and
+    the terms the whole corpus never mentions."""
+    missing = missing_terms(question, [p.text for p in passages])
+    if not missing:
+        return list(passages), []
+    bm25 = index.bm25()
+    absent = [t for t in missing if not bm25.knows(t)]
+    added: list[Chunk] = []
+    have = {p.id for p in passages}
+    for term in [t for t in missing if t not in absent][:MAX_SUPPLEMENTS]:
+        for hit in index.search(f"{term} {question}", 3, dense=False):
+            if hit.chunk.id not in have and term.lower() in hit.chunk.text.lower():
+                added.append(hit.chunk)
+                have.add(hit.chunk.id)
+                break
+    return [*passages, *added], absent
+
+
 def answer_from(
     index: DocumentIndex,
     llm: LLM,
@@ -121,12 +150,12 @@ def answer_from(
 ) -> AnswerDraft:
     if not passages:
         return abstain(Abstention.NO_PASSAGES, "nothing in the index matches the question")
-    texts = [p.text for p in passages]
-    missing = missing_terms(question, texts)
-    if missing:
+    passages, absent = supplement(index, question, passages)
+    if absent:
         return abstain(
-            Abstention.MISSING_TERMS, f"the passages never mention {', '.join(repr(t) for t in missing[:3])}"
+            Abstention.MISSING_TERMS, f"the documents never mention {', '.join(repr(t) for t in absent[:3])}"
         )
+    texts = [p.text for p in passages]
     yes_no = is_yes_no_question(question)
     generation = llm.complete(
         prompts.answer_messages(question, passages, repeat_question=repeat_question, yes_no=yes_no),
@@ -144,9 +173,12 @@ def answer_from(
                 Abstention.UNSUPPORTED, f"the model answered {text!r} to a question that is not yes/no", generation
             )
         text = text.lower()
-    elif not supported(text, texts):
-        return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} is not in the passages", generation)
-    elif repeats_question(text, question):
+    elif fold(text) not in fold(" ".join(texts)):
+        snapped = snap_to_text(text, texts)
+        if snapped is None and not supported(text, texts):
+            return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} is not in the passages", generation)
+        text = snapped or text
+    if repeats_question(text, question):
         return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} only repeats the question", generation)
     return AnswerDraft(
         text=text, abstained=False, reason="", citations=cite(index, text, passages, markers), generation=generation

@@ -89,3 +89,31 @@ def repeats_question(answer: str, question: str) -> bool:
     words = {_canonical(w) for w in _WORD.findall(answer)} - _FUNCTION_WORDS
     asked = {_canonical(w) for w in _WORD.findall(question)}
     return bool(words) and words <= asked
+
+
+_SPAN_WORD = re.compile(r"\S+")
+
+
+def snap_to_text(answer: str, texts: Iterable[str], threshold: float = 0.8) -> str | None:
+    """The passage span closest to an answer that is not verbatim in the passages.
+
+    A small model copying a span sometimes slips toward its prior ("1911" for the
+    passage's "911"); the nearest span of about the same length is what it meant to
+    copy. None when nothing is close enough."""
+    from difflib import SequenceMatcher
+
+    target = fold(answer).strip(" .,;:\"'")
+    if not target:
+        return None
+    n = len(target.split())
+    best, best_score = None, threshold
+    for text in texts:
+        words = list(_SPAN_WORD.finditer(text))
+        for length in range(max(1, n - 1), n + 2):
+            for i in range(len(words) - length + 1):
+                start, end = words[i].start(), words[i + length - 1].end()
+                candidate = text[start:end].strip(" .,;:\"'()")
+                score = SequenceMatcher(None, target, fold(candidate)).ratio()
+                if score > best_score:
+                    best, best_score = candidate, score
+    return best
