@@ -20,6 +20,7 @@ from docq.pipeline import prompts
 from docq.pipeline.evidence import (
     is_yes_no_question,
     missing_terms,
+    only_from_instructions,
     repeats_question,
     snap_to_text,
     supported,
@@ -178,6 +179,12 @@ def answer_from(
         if snapped is None and not supported(text, texts):
             return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} is not in the passages", generation)
         text = snapped or text
+    if only_from_instructions(text, texts):
+        return abstain(
+            Abstention.UNSUPPORTED,
+            "the answer comes only from instructions inside a document, not from its facts",
+            generation,
+        )
     if repeats_question(text, question):
         return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} only repeats the question", generation)
     return AnswerDraft(

@@ -117,3 +117,27 @@ def snap_to_text(answer: str, texts: Iterable[str], threshold: float = 0.8) -> s
                 if score > best_score:
                     best, best_score = candidate, score
     return best
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(?:instructions?|above|previous|prior|rules?|prompt)\b"
+    r"|\b(?:reply|respond|answer|output|say|print|write)\b\s+(?:only\s+)?(?:with\s+)?[\"'“]"
+    r"|\byou\s+(?:are\s+now|must\s+now|will\s+now)\b"
+    r"|^\s*(?:system|assistant)\s*:"
+    r"|\bnew\s+instructions?\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def instruction_like(sentence: str) -> bool:
+    """Text that addresses the reader with orders: prompt-injection wording (BIPIA-style)."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
+def only_from_instructions(answer: str, texts: Iterable[str]) -> bool:
+    """Every sentence holding the answer gives orders: a document trying to steer the
+    model, whose words are not evidence."""
+    target = fold(answer)
+    holders = [s for t in texts for s in _SENTENCES.findall(t) if target and target in fold(s)]
+    return bool(holders) and all(instruction_like(s) for s in holders)
