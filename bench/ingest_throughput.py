@@ -1,0 +1,48 @@
+"""Ingest throughput on ../shared/eval/papers: pages/s and chunks/s, split by stage.
+
+    python bench/ingest_throughput.py
+
+A fresh data dir each run; a second pass shows what the incremental skip costs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+from _common import EVAL, machine, scratch_settings, table
+from docq.pipeline.ingest import ingest
+
+
+def main() -> None:
+    settings = scratch_settings()
+    papers = EVAL / "papers"
+    # Warm the embedder once so model loading is not billed to the first file.
+    from docq.indexers.index import DocumentIndex
+
+    with DocumentIndex(settings) as index:
+        index.embedder.embed(["warm up"])
+    first = ingest([papers], settings)
+    started = time.perf_counter()
+    second = ingest([papers], settings)
+    skip_seconds = time.perf_counter() - started
+    stages = first.stage_seconds
+    print(f"machine: {machine()}")
+    print(f"{first.added} files, {first.pages} pages, {first.chunks} chunks in {first.seconds:.1f}s")
+    print(
+        table(
+            ["stage", "seconds", "share"],
+            [[name, f"{sec:.1f}", f"{sec / first.seconds:.0%}"] for name, sec in stages.items()]
+            + [["other (walk, hash, BM25)", f"{first.seconds - sum(stages.values()):.1f}", ""]],
+        )
+    )
+    print(f"throughput: {first.pages / first.seconds:.2f} pages/s, {first.chunks / first.seconds:.1f} chunks/s")
+    print(f"embedding alone: {first.chunks / stages['embed']:.1f} chunks/s")
+    print(
+        f"second run: {second.skipped} skipped in {skip_seconds:.2f}s = {skip_seconds / first.seconds:.3f} of the first run"
+    )
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
