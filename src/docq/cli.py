@@ -141,7 +141,7 @@ def ingest(
     chunk_overlap: Annotated[
         Optional[int], typer.Option(help="Tokens shared by neighbouring chunks [default: 40].")
     ] = None,
-    max_file_mb: Annotated[Optional[int], typer.Option(help="Refuse larger files [default: 512].")] = None,
+    max_file_mb: Annotated[Optional[int], typer.Option(help="Refuse larger files [default: 64].")] = None,
     follow_symlinks: Annotated[
         Optional[bool], typer.Option("--follow-symlinks", help="Follow symlinks that leave the folder.")
     ] = None,

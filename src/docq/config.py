@@ -68,7 +68,7 @@ class Settings:
     chunk_overlap: int = 40
     route: str = "auto"
     reorder: bool = True
-    max_file_mb: int = 512
+    max_file_mb: int = 64
     follow_symlinks: bool = False
     cache_max_mb: int = 2048
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -41,7 +41,7 @@ def _docq(data: Path, *args: str) -> subprocess.Popen[str]:
 
 def _mutate(docs: Path, rng: random.Random, generation: int) -> None:
     files = sorted(docs.glob("*.txt"))
-    for path in rng.sample(files, k=min(2, len(files))):
+    for path in rng.sample(files, k=min(4, len(files))):
         start = rng.randrange(0, len(NORMANS_PARAGRAPHS) - 4)
         path.write_text(f"Edition {generation}.\n\n" + "\n\n".join(NORMANS_PARAGRAPHS[start : start + 4]))
     if len(files) > 6 and rng.random() < 0.5:
@@ -81,11 +81,17 @@ def test_random_kills_are_repaired(tmp_path: Path) -> None:
     for i in range(8):
         (docs / f"doc-{i}.txt").write_text("\n\n".join(NORMANS_PARAGRAPHS[i * 4 : i * 4 + 4]))
     data = tmp_path / "data"
+    # How long an uninterrupted run takes, process start-up included: kills are drawn
+    # over that window so they land in start-up, parsing, embedding and index writes.
+    started = time.perf_counter()
+    first = _docq(data, "ingest", str(docs))
+    assert first.wait(timeout=300) == 0
+    window = time.perf_counter() - started
     killed_mid_run = 0
     for trial in range(TRIALS):
         _mutate(docs, rng, trial)
         process = _docq(data, "ingest", "--wait", str(docs))
-        time.sleep(rng.uniform(0.2, 4.0))
+        time.sleep(rng.uniform(0.1, 0.9) * window)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             killed_mid_run += 1

@@ -38,6 +38,7 @@ class QuestionResult:
     prediction: str
     abstained: bool
     route: str
+    reason: str  # the router's and the abstention's explanation
     em: float
     f1: float
     retrieved: bool  # a gold answer is inside one of the top-k retrieved chunks
@@ -182,6 +183,7 @@ def run_eval(
                     prediction=answer.text,
                     abstained=answer.abstained,
                     route=answer.route.value,
+                    reason=answer.route_reason,
                     em=score.em,
                     f1=score.f1,
                     retrieved=answer_in_text(item.answers, [h.chunk.text for h in retrieved]),
