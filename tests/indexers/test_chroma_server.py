@@ -76,3 +76,17 @@ def test_unreachable_chroma_server_is_one_clear_line(run_cli, tmp_path: Path) ->
     assert result.returncode == 1
     assert result.stderr.strip().startswith("docq: cannot reach the Chroma server")
     assert result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.e2e
+def test_two_indexes_share_one_server_without_mixing(chroma_server: str, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.txt").write_text("The lighthouse keeper was named Abel and he kept bees.")
+    (notes / "b.md").write_text("# Garden\n\nThe roses bloom in June behind the lighthouse.")
+    for name, folder in (("one", notes), ("two", SAMPLES)):
+        result = run_cli("--chroma-url", chroma_server, "ingest", str(folder), data_dir=tmp_path / name)
+        assert result.returncode == 0, result.stderr
+    for name in ("one", "two"):
+        status = json.loads(run_cli("--chroma-url", chroma_server, "status", "--json", data_dir=tmp_path / name).stdout)
+        assert status["consistent"] and status["vectors"] == status["chunks"], status

@@ -18,7 +18,7 @@ from docq.config import Settings
 from docq.indexers.bm25 import BM25Index
 from docq.indexers.embeddings import LlamaEmbedder
 from docq.indexers.hybrid import reciprocal_rank_fusion
-from docq.indexers.vectors import VectorStore, connect
+from docq.indexers.vectors import VectorStore, collection_name, connect
 from docq.progress import SILENT, Reporter
 from docq.store.catalog import Catalog
 from docq.types import Chunk, FileRecord, ScoredChunk
@@ -80,7 +80,11 @@ class DocumentIndex:
 
     @cached_property
     def vectors(self) -> VectorStore:
-        return VectorStore(connect(self.settings.chroma_path, self.settings.chroma_url), self.embedder)
+        return VectorStore(
+            connect(self.settings.chroma_path, self.settings.chroma_url),
+            self.embedder,
+            collection_name(self.catalog.index_id()),
+        )
 
     # -- BM25 ----------------------------------------------------------------------------
 
@@ -150,12 +154,10 @@ class DocumentIndex:
 
     def reindex(self) -> None:
         """Rebuild Chroma and BM25 from the catalog alone."""
-        from docq.indexers.vectors import COLLECTION
-
         client = self.vectors.client
         # Chroma raises different types for "no such collection" across versions.
         with contextlib.suppress(Exception):
-            client.delete_collection(COLLECTION)
+            client.delete_collection(self.vectors.collection.name)
         self.__dict__.pop("vectors", None)
         self.catalog.clear_tombstones(self.catalog.tombstones())
         self._sync_vectors(self.catalog.files())

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
     from docq.indexers.embeddings import LlamaEmbedder
 
-COLLECTION = "docq_chunks"
+
+
+def collection_name(index_id: str) -> str:
+    """One collection per catalog, so many indexes can share a Chroma server."""
+    return f"docq-{index_id[:16]}"
 
 
 def connect(chroma_path: Path, chroma_url: str = "") -> ClientAPI:
@@ -46,7 +50,7 @@ def connect(chroma_path: Path, chroma_url: str = "") -> ClientAPI:
 
 
 class VectorStore:
-    def __init__(self, client: ClientAPI, embedder: LlamaEmbedder, name: str = COLLECTION) -> None:
+    def __init__(self, client: ClientAPI, embedder: LlamaEmbedder, name: str) -> None:
         self.client = client
         self.embedder = embedder
         self.collection: Collection = client.get_or_create_collection(

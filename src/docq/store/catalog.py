@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,8 @@ class Catalog:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         migrate(self._conn)
+        # Names this index's collection on a shared Chroma server; made once, never changed.
+        self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('index_id', ?)", (uuid.uuid4().hex,))
 
     def close(self) -> None:
         self._conn.close()
@@ -180,6 +183,9 @@ class Catalog:
             tokens=tokens,
             tombstones=self._conn.execute("SELECT count(*) FROM tombstones").fetchone()[0],
         )
+
+    def index_id(self) -> str:
+        return str(self.get_meta("index_id"))
 
     def get_meta(self, key: str) -> str | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
