@@ -82,7 +82,7 @@ class RichReporter:
             task = self._progress.tasks[0]
             elapsed = max(time.perf_counter() - self._started, 1e-6)
             rate = f"{(task.completed + amount) / elapsed:.1f}/s"
-            self._progress.update(self._task, advance=amount, detail=detail[:40], rate=rate)
+            self._progress.update(self._task, advance=amount, detail=detail[:60], rate=rate)
 
     def finish(self) -> None:
         if self._progress is not None:

@@ -293,7 +293,7 @@ def ingest(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILEN
                     reporter.note(f"failed: {report.failures[-1]}")
                 else:
                     setattr(report, outcome, getattr(report, outcome) + 1)
-                reporter.advance(1, candidate.path.name)
+                reporter.advance(1, f"{candidate.path.name} · {report.pages:,} pages · {report.chunks:,} chunks")
         index.bm25()  # rebuild now if anything changed, so the next question starts fast
     report.seconds = time.perf_counter() - started
     return report
