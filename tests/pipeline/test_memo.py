@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from docq.pipeline.routes.memo import parse_clues
+
+from ..conftest import SAMPLES, make_settings
 
 
 def test_parses_the_requested_form() -> None:
@@ -30,3 +36,30 @@ def test_unlabelled_reply_becomes_key_phrases() -> None:
 
 def test_template_echo_is_not_a_query() -> None:
     assert parse_clues("Draft answer: <your best short guess>").queries() == []
+
+
+@pytest.mark.e2e
+def test_clues_from_the_real_model_parse_into_queries(tmp_path: Path) -> None:
+    """Draft with the default model on the bundled samples: whatever it writes must parse
+    into usable retrieval queries (not the template, not empty)."""
+    from docq.indexers.index import DocumentIndex
+    from docq.llm.loading import open_llm
+    from docq.pipeline.ingest import ingest
+    from docq.pipeline.routes import RouteContext
+    from docq.pipeline.routes.memo import draft_clues
+
+    settings = make_settings(tmp_path / "data", n_ctx=8192)
+    ingest([SAMPLES], settings)
+    llm = open_llm(settings)
+    try:
+        with DocumentIndex(settings) as index:
+            clues = draft_clues(
+                RouteContext(index, llm, settings), llm, "Which treaty gave Rollo his lands, and with whom?"
+            )
+            queries = clues.queries()
+            assert 1 <= len(queries) <= 6
+            assert all("<" not in q and len(q) > 1 for q in queries)
+            # every query actually retrieves something from the collection
+            assert all(index.search(q, 2) for q in queries)
+    finally:
+        llm.close()
