@@ -155,13 +155,7 @@ def ingest(
     """
     from docq.pipeline.ingest import ingest as run_ingest
 
-    settings = _settings(
-        ctx,
-        chunk_tokens=chunk_tokens,
-        chunk_overlap=chunk_overlap,
-        max_file_mb=max_file_mb,
-        follow_symlinks=follow_symlinks,
-    )
+    settings = _settings(ctx, **_knob_flags(locals()))
     report = run_ingest(paths, settings, _reporter(ctx), wait=wait)
     if as_json:
         _print_json(
@@ -277,9 +271,14 @@ FlashAttn = Annotated[Optional[str], typer.Option("--flash-attn", help="auto, on
 LlmUrl = Annotated[Optional[str], typer.Option("--llm-url", help="OpenAI-compatible llama.cpp server URL.")]
 
 
-def _model_flags(**flags: Any) -> dict[str, Any]:
-    if flags.get("reorder") is not None:
-        flags["reorder"] = not flags["reorder"]  # the flag is --no-reorder
+def _knob_flags(params: dict[str, Any]) -> dict[str, Any]:
+    """A command's parameters named after Settings knobs, as overrides (None: not given)."""
+    from docq.config import KNOBS
+
+    flags = {name: value for name, value in params.items() if name in KNOBS}
+    if params.get("no_reorder") is not None:
+        flags["reorder"] = not params["no_reorder"]
+    flags.pop("route", None)  # a route is a choice per question, resolved by _route
     return flags
 
 
@@ -332,23 +331,7 @@ def ask(
         if is_tty(sys.stdin):
             raise UsageError("give a question, or pipe one on stdin: echo 'question' | docq ask")
         question = sys.stdin.read()
-    settings = _settings(
-        ctx,
-        **_model_flags(
-            top_k=top_k,
-            max_context_tokens=max_context_tokens,
-            reorder=no_reorder,
-            model=model,
-            draft_model=draft_model,
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            n_batch=n_batch,
-            n_gpu_layers=n_gpu_layers,
-            kv_type=kv_type,
-            flash_attn=flash_attn,
-            llm_url=llm_url,
-        ),
-    )
+    settings = _settings(ctx, **_knob_flags(locals()))
     forced = _route(route or settings.route)
     state = _state(ctx)
     out = console_for(sys.stdout)
@@ -407,20 +390,7 @@ def evaluate(
     from docq.evaluation.runner import run_eval
     from docq.render import console_for
 
-    settings = _settings(
-        ctx,
-        **_model_flags(
-            top_k=top_k,
-            max_context_tokens=max_context_tokens,
-            reorder=no_reorder,
-            model=model,
-            draft_model=draft_model,
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            kv_type=kv_type,
-            llm_url=llm_url,
-        ),
-    )
+    settings = _settings(ctx, **_knob_flags(locals()))
     report = run_eval(
         set_dir,
         settings,
@@ -484,15 +454,7 @@ def doctor(
     from docq.pipeline.doctor import run_doctor
     from docq.render import console_for
 
-    settings = _settings(
-        ctx,
-        model=model,
-        draft_model=draft_model,
-        n_gpu_layers=n_gpu_layers,
-        kv_type=kv_type,
-        flash_attn=flash_attn,
-        llm_url=llm_url,
-    )
+    settings = _settings(ctx, **_knob_flags(locals()))
     report = run_doctor(settings, _reporter(ctx))
     if as_json:
         _print_json(report.to_dict())

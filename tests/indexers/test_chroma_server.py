@@ -4,46 +4,25 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from ..conftest import SAMPLES
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from ..conftest import SAMPLES, free_port, start_server
 
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert exe, "chromadb's `chroma` command is missing"
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen(
-        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}"
+    command = [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    process = start_server(command, f"{url}/api/v2/heartbeat", "chroma run")
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("chroma run did not start")
         yield url
     finally:
         process.terminate()
@@ -70,9 +49,7 @@ def test_ingest_ask_and_status_through_a_chroma_server(chroma_server: str, run_c
 
 
 def test_unreachable_chroma_server_is_one_clear_line(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli(
-        "--chroma-url", f"http://127.0.0.1:{_free_port()}", "ingest", str(SAMPLES), data_dir=tmp_path / "d"
-    )
+    result = run_cli("--chroma-url", f"http://127.0.0.1:{free_port()}", "ingest", str(SAMPLES), data_dir=tmp_path / "d")
     assert result.returncode == 1
     assert result.stderr.strip().startswith("docq: cannot reach the Chroma server")
     assert result.stderr.strip().count("\n") == 0

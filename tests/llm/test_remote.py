@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from docq.errors import DocqError
@@ -19,49 +15,19 @@ from docq.llm.remote import RemoteLLM
 from docq.models.files import slice_path
 from docq.models.registry import SMOLLM2_135M
 
-from ..conftest import SAMPLES
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from ..conftest import SAMPLES, free_port, start_server
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     model = slice_path(SMOLLM2_135M.slices[0])
     assert model is not None, SMOLLM2_135M.install
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--n_threads",
-            "2",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--n_ctx", "4096", "--n_threads", "2"]
+    process = start_server(command, f"{url}/v1/models", "llama_cpp.server")
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{url}/v1/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama_cpp.server did not start")
         yield url
     finally:
         process.terminate()
@@ -84,7 +50,7 @@ def test_streams_counts_and_constrains(server: str) -> None:
 
 def test_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(DocqError, match="cannot reach the LLM server"):
-        RemoteLLM(f"http://127.0.0.1:{_free_port()}", fallback_ctx=4096)
+        RemoteLLM(f"http://127.0.0.1:{free_port()}", fallback_ctx=4096)
 
 
 def test_ask_end_to_end_through_the_server(server: str, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

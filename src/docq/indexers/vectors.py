@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from docq.indexers.embeddings import LlamaEmbedder
 
 
-
 def collection_name(index_id: str) -> str:
     """One collection per catalog, so many indexes can share a Chroma server."""
     return f"docq-{index_id[:16]}"
