@@ -53,10 +53,11 @@ def test_clues_from_the_real_model_parse_into_queries(tmp_path: Path) -> None:
     llm = open_llm(settings)
     try:
         with DocumentIndex(settings) as index:
-            clues = draft_clues(
+            clues, drafting = draft_clues(
                 RouteContext(index, llm, settings), llm, "Which treaty gave Rollo his lands, and with whom?"
             )
             queries = clues.queries()
+            assert drafting.prompt_tokens > drafting.cached_tokens >= 0
             assert 1 <= len(queries) <= 6
             assert all("<" not in q and len(q) > 1 for q in queries)
             # every query actually retrieves something from the collection

@@ -10,7 +10,8 @@ import os
 import pickle
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ class BM25Index:
     ids: list[str]
     generation: int
     model: BM25Okapi | None  # None for an empty corpus: BM25Okapi cannot hold zero documents
+    _vocabulary: list[str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, documents: Iterable[tuple[str, str]], generation: int) -> BM25Index:
@@ -60,9 +62,20 @@ class BM25Index:
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def knows(self, term: str) -> bool:
-        """Does every word of `term` occur somewhere in the corpus?"""
+        """Does every word of `term` occur somewhere in the corpus? A word of five letters
+        or more also counts when a close spelling does ("Muhummad", "European"): people
+        misspell names; numbers must match exactly."""
         words = analyze(term)
-        return self.model is not None and bool(words) and all(w in self.model.idf for w in words)
+        if self.model is None or not words:
+            return False
+        return all(w in self.model.idf or self._close_spelling(w) for w in words)
+
+    def _close_spelling(self, word: str) -> bool:
+        if len(word) < 5 or any(ch.isdigit() for ch in word):
+            return False
+        if self._vocabulary is None:
+            self._vocabulary = [w for w in self.model.idf if len(w) >= 4] if self.model else []
+        return bool(get_close_matches(word, self._vocabulary, n=1, cutoff=0.75))
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -107,7 +107,7 @@ class Asker:
         final = results[-1]
         if final.draft.abstained:
             reason += f"; not found: {final.draft.reason}"
-        generations = [r.draft.generation for r in results if r.draft.generation is not None]
+        generations = [g for r in results for g in (*r.side_generations, r.draft.generation) if g is not None]
         total_ms = (time.perf_counter() - started) * 1000
         return Answer(
             text=final.draft.text,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from docq.config import Settings
 from docq.indexers.index import DocumentIndex
-from docq.llm.backend import LLM, TokenSink
+from docq.llm.backend import LLM, Generation, TokenSink
 from docq.pipeline.answering import AnswerDraft
 from docq.types import Chunk, ScoredChunk
 
@@ -25,6 +25,7 @@ class RouteResult:
     passages: tuple[Chunk, ...]  # what the model read, in prompt order
     retrieve_ms: float
     clues: tuple[str, ...] = ()
+    side_generations: tuple[Generation, ...] = ()  # model calls besides the answer (memo's drafting)
 
 
 def within_budget(llm: LLM, ranked: list[ScoredChunk], budget: int) -> list[ScoredChunk]:

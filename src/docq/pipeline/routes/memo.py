@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from docq.indexers.hybrid import reciprocal_rank_fusion
-from docq.llm.backend import LLM
+from docq.llm.backend import LLM, Generation
 from docq.pipeline import prompts
 from docq.pipeline.answering import answer_from
 from docq.pipeline.routes import RouteContext, RouteResult
@@ -68,10 +68,11 @@ def parse_clues(text: str) -> Clues:
     )
 
 
-def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> Clues:
+def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Generation]:
+    """Clues and the drafting call itself (its tokens and time count toward the answer's)."""
     memory = corpus_memory(ctx.index.catalog, ctx.settings.memory_dir, MEMORY_BUDGET)
     generation = llm.complete(prompts.draft_messages(question, memory), max_tokens=120, prefix_key=prompts.MEMORY_END)
-    return parse_clues(generation.text)
+    return parse_clues(generation.text), generation
 
 
 def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[ScoredChunk] | None) -> list[ScoredChunk]:
@@ -91,11 +92,17 @@ def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[Sc
 
 def run_memo(ctx: RouteContext, question: str, drafter: LLM, hits: list[ScoredChunk] | None = None) -> RouteResult:
     started = time.perf_counter()
-    clues = draft_clues(ctx, drafter, question)
+    clues, drafting = draft_clues(ctx, drafter, question)
     ranked = clue_retrieval(ctx, question, clues, hits)
     passages = [h.chunk for h in order_passages(ctx, ranked)]
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft = answer_from(
         ctx.index, ctx.llm, question, passages, max_tokens=ctx.settings.max_answer_tokens, on_text=ctx.on_text
     )
-    return RouteResult(draft=draft, passages=tuple(passages), retrieve_ms=retrieve_ms, clues=tuple(clues.queries()))
+    return RouteResult(
+        draft=draft,
+        passages=tuple(passages),
+        retrieve_ms=retrieve_ms - drafting.prefill_ms - drafting.generate_ms,
+        clues=tuple(clues.queries()),
+        side_generations=(drafting,),
+    )
