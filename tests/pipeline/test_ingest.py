@@ -210,3 +210,13 @@ def test_second_writer_is_refused_with_the_holder_pid(settings: Settings, docs: 
     _normans(docs)
     with write_lock(settings.data_dir), pytest.raises(IndexLockedError, match=f"pid {os.getpid()}"):
         ingest([docs], settings)
+
+
+def test_ingest_rebuilds_a_lost_vector_store_from_the_catalog(settings: Settings, docs: Path) -> None:
+    _normans(docs)
+    ingest([docs], settings)
+    with DocumentIndex(settings) as index:
+        index.vectors.client.delete_collection(index.vectors.collection.name)
+    report = ingest([docs], settings)  # nothing changed on disk, yet the vectors are gone
+    assert report.skipped == 1 and report.repaired is not None and report.repaired.restored_files == 1
+    _consistent(settings)

@@ -64,3 +64,12 @@ def test_clues_from_the_real_model_parse_into_queries(tmp_path: Path) -> None:
             assert all(index.search(q, 2) for q in queries)
     finally:
         llm.close()
+
+
+def test_run_on_sub_questions_and_comma_phrases_are_split() -> None:
+    clues = parse_clues(
+        "Sub-questions: Who makes Bisquick? Where is it headquartered?\n"
+        "Key phrases: Bisquick, General Mills, headquarters\nDraft answer: Minnesota"
+    )
+    assert clues.subquestions == ("Who makes Bisquick?", "Where is it headquartered?")
+    assert clues.phrases == ("Bisquick", "General Mills", "headquarters")

@@ -145,12 +145,28 @@ class DocumentIndex:
         self.catalog.mark_ready(r.id for r in records)
 
     def repair(self) -> RepairReport:
-        """Finish what an interrupted writer left undone."""
+        """Finish what an interrupted writer left undone, then make sure Chroma holds exactly
+        the catalog's chunks (a lost or replaced vector store is rebuilt from the catalog)."""
         removed = self._drop_tombstones()
         pending = self.catalog.pending_files()
         if pending:
             self._sync_vectors(pending)
-        return RepairReport(removed_vectors=removed, restored_files=len(pending))
+        restored = len(pending)
+        if self.vectors.count() != self.catalog.counts().chunks:  # cheap check; diff only on mismatch
+            held = self.vectors.ids()
+            wanted = self.catalog.chunk_ids()
+            orphans = sorted(held - wanted)
+            if orphans:
+                self.vectors.delete(orphans)
+                removed += len(orphans)
+            missing = wanted - held
+            if missing:
+                stale = [
+                    r for r in self.catalog.files() if any(c.id in missing for c in self.catalog.chunks_for_file(r.id))
+                ]
+                self._sync_vectors(stale)
+                restored += len(stale)
+        return RepairReport(removed_vectors=removed, restored_files=restored)
 
     def reindex(self) -> None:
         """Rebuild Chroma and BM25 from the catalog alone."""

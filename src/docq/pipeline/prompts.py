@@ -87,12 +87,16 @@ MEMORY_END = "</memory>"
 
 
 def draft_messages(question: str, memory: str) -> list[Message]:
-    """Ask the light model for clues: a draft answer, sub-questions and key phrases (MemoRAG)."""
+    """Ask the light model for clues: sub-questions, key phrases and a draft answer (MemoRAG)."""
     user = (
         f"<memory>\n{_quote(memory)}\n{MEMORY_END}\n\nQuestion: {question}\n\n"
-        "Reply in exactly this form:\n"
-        "Draft answer: <your best short guess>\n"
-        "Sub-questions: <one or two simpler questions whose answers lead to the answer, separated by ;>\n"
-        "Key phrases: <three to five names or phrases to search for, separated by ;>"
+        "Break the question into simpler sub-questions (the first one answers what the question depends on), "
+        "list the names or phrases to search for, then guess the answer."
     )
     return [Message("system", MEMO_SYSTEM), Message("user", user)]
+
+
+# The small drafter skips parts of a free-form request (measured: mostly a bare guess);
+# a grammar makes every part appear, decomposition first.
+DRAFT_GRAMMAR = r"""root ::= "Sub-questions: " line "\nKey phrases: " line "\nDraft answer: " line
+line ::= [^\n]{2,160}"""

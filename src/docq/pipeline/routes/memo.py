@@ -59,7 +59,12 @@ def parse_clues(text: str) -> Clues:
         line = line.strip().lstrip("-*•").strip()
         if not line:
             continue
-        pieces = [line] if current == "draft" else [p for p in re.split(r"\s*[;|]\s*", line) if p]
+        if current == "draft":
+            pieces = [line]
+        elif current == "sub":  # one question each, however they were joined
+            pieces = [p for p in re.split(r"(?<=\?)\s*|\s*[;|]\s*", line) if p.strip()]
+        else:
+            pieces = [p for p in re.split(r"\s*[;,|]\s*", line) if p]
         parts[current].extend(pieces)
     return Clues(
         draft=" ".join(parts["draft"]).strip(),
@@ -71,7 +76,12 @@ def parse_clues(text: str) -> Clues:
 def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Generation]:
     """Clues and the drafting call itself (its tokens and time count toward the answer's)."""
     memory = corpus_memory(ctx.index.catalog, ctx.settings.memory_dir, MEMORY_BUDGET)
-    generation = llm.complete(prompts.draft_messages(question, memory), max_tokens=120, prefix_key=prompts.MEMORY_END)
+    generation = llm.complete(
+        prompts.draft_messages(question, memory),
+        max_tokens=160,
+        grammar=prompts.DRAFT_GRAMMAR,
+        prefix_key=prompts.MEMORY_END,
+    )
     return parse_clues(generation.text), generation
 
 
