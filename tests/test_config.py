@@ -29,7 +29,8 @@ def test_every_setting_has_an_env_name_and_doctor_row() -> None:
     [
         ({"DOCQ_KV_TYPE": "q3"}, "kv_type must be one of"),
         ({"DOCQ_TOP_K": "many"}, "DOCQ_TOP_K: invalid value"),
-        ({"DOCQ_REORDER": "perhaps"}, "expected true or false"),
+        ({"DOCQ_REORDER": "perhaps"}, "reorder must be one of auto, on, off"),
+        ({"DOCQ_FOLLOW_SYMLINKS": "perhaps"}, "expected true or false"),
         ({"DOCQ_LLM_URL": "localhost:8080"}, "must start with http"),
         ({"DOCQ_CHUNK_OVERLAP": "150"}, "chunk_overlap"),
     ],
@@ -51,5 +52,5 @@ def test_broken_or_unknown_config_file_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_booleans_and_paths(tmp_path: Path) -> None:
     s = load_settings(env={"DOCQ_REORDER": "off", "DOCQ_HOME": "~/x"}, config_file=tmp_path / "none.toml")
-    assert s.reorder is False
+    assert s.reorder == "off"
     assert s.data_dir == Path("~/x").expanduser()

@@ -257,9 +257,11 @@ TopK = Annotated[Optional[int], typer.Option("--top-k", help="Passages given to 
 MaxContext = Annotated[
     Optional[int], typer.Option("--max-context-tokens", help="Token budget for document text (0: the router decides).")
 ]
-NoReorder = Annotated[
-    Optional[bool], typer.Option("--no-reorder", help="Keep retrieval order instead of strongest-at-both-ends.")
+Reorder = Annotated[
+    Optional[str],
+    typer.Option("--reorder", help="Strongest passages at both ends: auto (from 6 passages), on or off."),
 ]
+NoReorder = Annotated[Optional[bool], typer.Option("--no-reorder", help="Same as --reorder off.")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Answer model: name, .gguf path or hf:ORG/REPO/FILE.")]
 DraftModel = Annotated[Optional[str], typer.Option("--draft-model", help="Light model for memo clues.")]
 NCtx = Annotated[Optional[int], typer.Option("--n-ctx", help="Context size in tokens [default: 16384].")]
@@ -276,8 +278,8 @@ def _knob_flags(params: dict[str, Any]) -> dict[str, Any]:
     from docq.config import KNOBS
 
     flags = {name: value for name, value in params.items() if name in KNOBS}
-    if params.get("no_reorder") is not None:
-        flags["reorder"] = not params["no_reorder"]
+    if params.get("no_reorder"):
+        flags["reorder"] = "off"
     flags.pop("route", None)  # a route is a choice per question, resolved by _route
     return flags
 
@@ -304,6 +306,7 @@ def ask(
     route: RouteOpt = None,
     top_k: TopK = None,
     max_context_tokens: MaxContext = None,
+    reorder: Reorder = None,
     no_reorder: NoReorder = None,
     model: ModelOpt = None,
     draft_model: DraftModel = None,
@@ -374,6 +377,7 @@ def evaluate(
     seed: Annotated[int, typer.Option("--seed", help="Seed for --sample.")] = 0,
     top_k: TopK = None,
     max_context_tokens: MaxContext = None,
+    reorder: Reorder = None,
     no_reorder: NoReorder = None,
     model: ModelOpt = None,
     draft_model: DraftModel = None,

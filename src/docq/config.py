@@ -67,7 +67,7 @@ class Settings:
     chunk_tokens: int = 200
     chunk_overlap: int = 40
     route: str = "auto"
-    reorder: bool = True
+    reorder: str = "auto"
     max_file_mb: int = 64
     follow_symlinks: bool = False
     cache_max_mb: int = 2048
@@ -136,7 +136,12 @@ _KNOBS: tuple[Knob, ...] = (
     Knob("chunk_tokens", "chunk size in tokens", "DOCQ_CHUNK_TOKENS"),
     Knob("chunk_overlap", "tokens repeated between neighbouring chunks", "DOCQ_CHUNK_OVERLAP"),
     Knob("route", "route for questions", "DOCQ_ROUTE", ROUTES),
-    Knob("reorder", "put the strongest passages at both ends of the context", "DOCQ_REORDER"),
+    Knob(
+        "reorder",
+        "strongest passages at both ends of the context (auto: when 6 or more passages)",
+        "DOCQ_REORDER",
+        SWITCH,
+    ),
     Knob("max_file_mb", "refuse files larger than this (MB)", "DOCQ_MAX_FILE_MB"),
     Knob("follow_symlinks", "follow symlinks that leave the ingested folder", "DOCQ_FOLLOW_SYMLINKS"),
     Knob("cache_max_mb", "size cap of saved KV states (MB)", "DOCQ_CACHE_MAX_MB"),

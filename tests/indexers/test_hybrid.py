@@ -26,3 +26,10 @@ def test_fusion_weights_shift_the_order() -> None:
     weighted = [i for i, _, _ in reciprocal_rank_fusion({"q": ["x", "y"], "clue": ["y", "x"]}, {"q": 2.0})]
     assert weighted == ["x", "y"]
     assert set(plain) == {"x", "y"}
+
+
+def test_reordering_policy_applies_to_long_contexts() -> None:
+    from docq.pipeline.routes.rag import should_reorder
+
+    assert not should_reorder("auto", 4) and should_reorder("auto", 6)
+    assert should_reorder("on", 2) and not should_reorder("off", 10)
