@@ -59,9 +59,12 @@ def plan_full(ctx: RouteContext, hits: list[ScoredChunk]) -> FullPlan:
 
 def run_full(ctx: RouteContext, question: str, plan: FullPlan) -> RouteResult:
     started = time.perf_counter()
-    documents = [ctx.index.whole_document(r) for r in sorted(plan.documents, key=lambda r: r.path)]
-    retrieve_ms = (time.perf_counter() - started) * 1000
     reread = plan.tokens < REREAD_BELOW
+    # Short documents: most relevant first, as the small model reads the start best.
+    # Long ones: a fixed order (by path), so the same set always makes the same cacheable prefix.
+    ordered = plan.documents if reread else sorted(plan.documents, key=lambda r: r.path)
+    documents = [ctx.index.whole_document(r) for r in ordered]
+    retrieve_ms = (time.perf_counter() - started) * 1000
     draft = answer_from(
         ctx.index,
         ctx.llm,
