@@ -12,6 +12,7 @@ import time
 from _common import EVAL, machine, scratch_settings, table
 from docq.llm.backend import Message
 from docq.llm.device import GGML_TYPES, plan_kv
+from docq.llm.loading import silence_llama_logs
 from docq.llm.local import LocalLLM
 from docq.models.files import resolve_answer_model
 
@@ -26,6 +27,7 @@ def prompt_text(tokens_wanted: int) -> str:
 def raw_llama(path, prompt_tokens, gen_tokens, n_ctx, threads, kv_type, flash):  # type: ignore[no-untyped-def]
     from llama_cpp import Llama
 
+    silence_llama_logs()
     model = Llama(
         model_path=str(path),
         n_ctx=n_ctx,
@@ -37,18 +39,20 @@ def raw_llama(path, prompt_tokens, gen_tokens, n_ctx, threads, kv_type, flash): 
         flash_attn=flash,
         verbose=False,
     )
+    # Measured as docq measures itself: prefill ends when the first token arrives,
+    # decode rate over the tokens after it.
     started = time.perf_counter()
-    model.eval(prompt_tokens)
-    prefill = time.perf_counter() - started
-    started = time.perf_counter()
+    first = started
     produced = 0
-    for _ in model.generate(prompt_tokens, temp=0.0, top_k=1, reset=False):
+    for _ in model.generate(prompt_tokens, temp=0.0, top_k=1):
         produced += 1
+        if produced == 1:
+            first = time.perf_counter()
         if produced >= gen_tokens:
             break
-    decode = time.perf_counter() - started
+    done = time.perf_counter()
     model.close()
-    return prefill, decode, produced
+    return first - started, done - first, produced - 1
 
 
 def main() -> None:
@@ -88,8 +92,8 @@ def main() -> None:
                 f"{len(tokens) / prefill:.0f}",
                 f"{docq_prefill / (len(tokens) / prefill):.2f}",
                 f"{docq_decode:.1f}",
-                f"{produced / decode:.1f}",
-                f"{docq_decode / (produced / decode):.2f}",
+                f"{max(produced, 1) / decode:.1f}",
+                f"{docq_decode / (max(produced, 1) / decode):.2f}",
                 f"{kv_mb:.0f}",
             ]
         )

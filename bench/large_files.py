@@ -1,6 +1,6 @@
 """Resource limits: peak memory of ingesting a 2,000-page PDF, and of refusing a 200 MB
 text file over --max-file-mb. Each ingest runs in its own process so its peak RSS
-(ru_maxrss) is its own.
+(ru_maxrss from wait4) is its own.
 
     python bench/large_files.py [--pages 2000] [--text-mb 200]
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -37,21 +36,23 @@ def ingest_peak(path: Path, *flags: str) -> tuple[int, float, float]:
     """(exit code, seconds, peak RSS in MB) of `docq ingest` in a child process."""
     data = Path(tempfile.mkdtemp(prefix="docq-bench-large-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCQ_") or k == "DOCQ_MODELS_DIR"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    done = subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, "-m", "docq", "-q", "--data-dir", str(data), "ingest", *flags, str(path)],
         env=env,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    assert child.stderr is not None
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest so far
+    child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     shutil.rmtree(data, ignore_errors=True)
-    if done.returncode not in (0, 4):
-        print(done.stderr, file=sys.stderr)
-    # ru_maxrss is the largest child so far: run the smaller case first
-    return done.returncode, seconds, max(peak, before) / 1024
+    if child.returncode not in (0, 4):
+        print(errors, file=sys.stderr)
+    return child.returncode, seconds, usage.ru_maxrss / 1024
 
 
 def main() -> None:
