@@ -12,9 +12,12 @@ def _hit(rank_bm25: int | None, rank_dense: int | None, cid: str = "c") -> Score
     return ScoredChunk(Chunk(cid, "/d/a.txt", 0, "text", 5, 0, 4, None, None), 0.03, ranks)
 
 
-def _plan(tokens: int, fits: bool = True, budget: int = 8192) -> FullPlan:
-    record = FileRecord(1, "/d/a.txt", 10, 1, "x", DocKind.TEXT, 1, tokens, "ready", "200/40")
-    return FullPlan(documents=(record,) if fits else (), tokens=tokens if fits else 0, budget=budget, fits=fits)
+def _plan(tokens: int, fits: bool = True, budget: int = 8192, documents: int = 1) -> FullPlan:
+    records = tuple(
+        FileRecord(n, f"/d/{n}.txt", 10, 1, "x", DocKind.TEXT, 1, tokens // documents, "ready", "200/40")
+        for n in range(documents)
+    )
+    return FullPlan(documents=records if fits else (), tokens=tokens if fits else 0, budget=budget, fits=fits)
 
 
 def test_question_forms() -> None:
@@ -28,6 +31,11 @@ def test_small_documents_are_read_whole() -> None:
     decision = decide("When was it founded?", [_hit(1, 1)], _plan(900))
     assert decision.route is Route.FULL
     assert "900 tokens" in decision.reason
+
+
+def test_many_short_documents_are_passages_not_one_read() -> None:
+    decision = decide("When was it founded?", [_hit(1, 1)], _plan(900, documents=6))
+    assert decision.route is Route.RAG
 
 
 def test_big_corpus_and_a_specific_question_use_rag() -> None:
