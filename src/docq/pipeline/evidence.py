@@ -107,13 +107,19 @@ def snap_to_text(answer: str, texts: Iterable[str], threshold: float = 0.8) -> s
         return None
     n = len(target.split())
     best, best_score = None, threshold
+    matcher = SequenceMatcher(None, target)
     for text in texts:
         words = list(_SPAN_WORD.finditer(text))
         for length in range(max(1, n - 1), n + 2):
             for i in range(len(words) - length + 1):
                 start, end = words[i].start(), words[i + length - 1].end()
                 candidate = text[start:end].strip(" .,;:\"'()")
-                score = SequenceMatcher(None, target, fold(candidate)).ratio()
+                matcher.set_seq2(fold(candidate))
+                # The quick ratios are upper bounds of ratio(): a whole document (the full
+                # route) has thousands of spans, and most are ruled out without the full match.
+                if matcher.real_quick_ratio() <= best_score or matcher.quick_ratio() <= best_score:
+                    continue
+                score = matcher.ratio()
                 if score > best_score:
                     best, best_score = candidate, score
     return best
