@@ -21,6 +21,7 @@ from docq.pipeline.evidence import (
     is_yes_no_question,
     missing_terms,
     only_from_instructions,
+    reads_as_sentence,
     repeats_question,
     snap_to_text,
     supported,
@@ -43,7 +44,7 @@ class Abstention(str, Enum):
     NO_PASSAGES = "no passages"
     MISSING_TERMS = "missing terms"  # the passages lack a name or number of the question
     MODEL = "model"  # the model said it is not there
-    UNSUPPORTED = "unsupported"  # the answer is not in the passages, or repeats the question
+    UNSUPPORTED = "unsupported"  # the answer is not in the passages, repeats the question, or is a sentence
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,10 @@ def answer_from(
         )
     if repeats_question(text, question):
         return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} only repeats the question", generation)
+    if reads_as_sentence(text, question):
+        return abstain(
+            Abstention.UNSUPPORTED, f"the model wrote a sentence, not an answer phrase: {text!r}", generation
+        )
     return AnswerDraft(
         text=text, abstained=False, reason="", citations=cite(index, text, passages, markers), generation=generation
     )
