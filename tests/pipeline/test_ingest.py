@@ -169,6 +169,24 @@ def test_symlinks_loop_and_escape(settings: Settings, tmp_path: Path, docs: Path
     assert followed.added == 1  # escape/secret.txt, now allowed
 
 
+def test_a_file_reached_through_a_link_is_indexed_once(settings: Settings, tmp_path: Path, docs: Path) -> None:
+    _normans(docs, "real.txt", slice(0, 2))
+    (docs / "alias.txt").symlink_to(docs / "real.txt")  # a link inside the tree, same run
+    linked = tmp_path / "linked"
+    linked.symlink_to(docs)  # the whole folder again, named later
+    first = ingest([docs], settings)
+    assert (first.added, first.skipped) == (1, 1)
+    assert first.aliases == [(str(docs / "alias.txt"), str(docs / "real.txt"))]  # cited by its own name
+    again = ingest([linked], settings)
+    assert (again.added, again.skipped, again.removed) == (0, 2, 0)
+    copy = docs / "copy.txt"
+    copy.write_bytes((docs / "real.txt").read_bytes())  # a copy is another file: indexed
+    assert ingest([docs], settings).added == 1
+    with DocumentIndex(settings) as index:
+        assert len(index.catalog.files()) == 2
+    _consistent(settings)
+
+
 def test_odd_file_names(settings: Settings, docs: Path) -> None:
     for name in ("with space.txt", "ünïcødé — 東京.md", "new\nline.txt"):
         (docs / name).write_text(f"The file {name!r} mentions zebras.")

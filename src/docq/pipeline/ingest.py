@@ -49,6 +49,9 @@ class IngestReport:
         default_factory=lambda: dict.fromkeys(("parse", "chunk", "embed", "index"), 0.0)
     )
     repaired: RepairReport | None = None
+    # Paths met this run that name a file already indexed under another path (a symlink
+    # or hard link to it): (path, indexed path). Counted as skipped, indexed once.
+    aliases: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -101,6 +104,8 @@ def discover(paths: Iterable[Path], follow_symlinks: bool = False) -> Discovery:
             found.failures.append(Failure(str(path), _broken_link_reason(path)))
         else:
             found.failures.append(Failure(str(path), "not a regular file or folder"))
+    # A file and a link to it: index the file under its own name, the link is the alias.
+    found.files.sort(key=lambda c: c.path.is_symlink())
     return found
 
 
@@ -208,6 +213,11 @@ class _Ingestor:
         if fresh and existing and existing.sha256 == digest:
             self.index.catalog.touch(existing.id, st.st_size, st.st_mtime_ns)
             return "skipped"
+        if existing is None:
+            indexed = next((f for f in self.index.catalog.files_with_sha256(digest) if _same_file(path, f.path)), None)
+            if indexed is not None:
+                self.report.aliases.append((str(path), indexed.path))
+                return "skipped"
         started = time.perf_counter()
         kind = candidate.kind or _sniff_kind(path)
         pages = read_pages(path, kind)
@@ -237,6 +247,14 @@ class _Ingestor:
         self.report.pages += len(pages)
         self.report.chunks += len(chunks)
         return "updated" if existing else "added"
+
+
+def _same_file(path: Path, other: str) -> bool:
+    """The same file on disk (the same inode), whatever the two paths."""
+    try:
+        return path.samefile(other)
+    except OSError:
+        return False
 
 
 def _check_embedding_model(index: DocumentIndex) -> None:
@@ -294,6 +312,10 @@ def ingest(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILEN
                 else:
                     setattr(report, outcome, getattr(report, outcome) + 1)
                 reporter.advance(1, f"{candidate.path.name} · {report.pages:,} pages · {report.chunks:,} chunks")
+        if report.aliases:
+            path, indexed = report.aliases[0]
+            more = f" and {len(report.aliases) - 1} more" if len(report.aliases) > 1 else ""
+            reporter.note(f"{path}{more}: already indexed as {indexed} (the same file through a link), skipped")
         index.bm25()  # rebuild now if anything changed, so the next question starts fast
     report.seconds = time.perf_counter() - started
     return report

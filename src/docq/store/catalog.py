@@ -99,6 +99,10 @@ class Catalog:
         row = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path=?", (path,)).fetchone()
         return _file(row) if row else None
 
+    def files_with_sha256(self, sha256: str) -> list[FileRecord]:
+        rows = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE sha256=?", (sha256,)).fetchall()
+        return [_file(r) for r in rows]
+
     def files(self, under: str | None = None) -> list[FileRecord]:
         if under is None:
             rows = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files ORDER BY path").fetchall()
