@@ -100,7 +100,7 @@ _MODIFIERS = frozenset(
     "two three four five six seven eight nine ten dozen hundred thousand million billion".split()
 )
 _NOT_VERBS = frozenset("hundred sacred naked wicked beloved kindred rugged".split())  # -ed, never verbs
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|-", re.UNICODE)
+_TOKEN = re.compile(f"{_WORD.pattern}|-", re.UNICODE)  # words, and hyphens as their own tokens
 _OPEN_QUESTION = re.compile(
     r"^\s*(?:why|how(?!\s+(?:many|much|long|old|far|big|large|often|tall|high|wide|deep)\b))\b"
     r"|\b(?:explain|describe|summari[sz]e)\b",
