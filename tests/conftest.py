@@ -22,6 +22,13 @@ SHARED_EVAL = ROOT.parent / "shared" / "eval"
 SAMPLES = ROOT / "samples"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """An end-to-end test is a slow one: `-m "not slow"` leaves both out."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for a scratch index, ignoring the developer's own config and DOCQ_* env."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCQ_")}
@@ -73,11 +80,81 @@ def write_image_only_pdf(path: Path) -> Path:
     return path
 
 
-NORMANS_PARAGRAPHS = (
-    [p.strip() for p in (SHARED_EVAL / "squad-normans" / "docs" / "normans.txt").read_text().split("\n\n") if p.strip()]
-    if (SHARED_EVAL / "squad-normans").exists()
-    else []
-)
+# The bundled sample (the SQuAD v2 article "Normans"): real prose that every clone has.
+def write_tex_type3_pdf(path: Path, lines: list[str]) -> Path:
+    """A one-page PDF set the way old TeX output is (the PageRank paper, most papers
+    before 2000): a Type 3 font whose glyphs are named by their own character ("/1",
+    "/.", "/#0C" for the fi ligature at its OT1 code), no ToUnicode map, and words
+    spaced and kerned by TJ offsets instead of space glyphs. pypdf reads digits in such
+    a font as glyph names ("/1/9/9/8"); written byte by byte so no TeX is needed."""
+    codes: dict[int, str] = {}
+
+    def name_for(ch: str) -> str:
+        if ch == "\x0c":
+            return "/#0C"  # OT1 position of the fi ligature
+        return "/" + ch if ch.isalnum() or ch in ".,:;()-" else f"/#{ord(ch):02X}"
+
+    text_ops = []
+    y = 720
+    for line in lines:
+        parts = []
+        for word in line.replace("fi", "\x0c").split(" "):
+            # a kern inside the word after its first letter, as TeX kerns "P" and "a"
+            chunks = [word[:1], word[1:]] if len(word) > 3 else [word]
+            for i, c in enumerate(chunks):
+                for ch in c:
+                    codes[ord(ch)] = name_for(ch)
+                esc = c.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+                parts.append(f"({esc})")
+                if i == 0 and len(chunks) > 1:
+                    parts.append("80")
+            parts.append("-333")
+        text_ops.append(f"1 0 0 1 72 {y} Tm [{' '.join(parts)}] TJ")
+        y -= 14
+    content = ("BT /T1 10 Tf " + " ".join(text_ops) + " ET").encode("latin-1")
+    first, last = min(codes), max(codes)
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    procs: dict[str, int] = {}
+    glyph = b"500 0 0 0 450 650 d1 40 0 400 620 re f"
+    for name in codes.values():
+        procs[name] = add(b"<< /Length %d >>\nstream\n" % len(glyph) + glyph + b"\nendstream")
+    diffs = " ".join(f"{c} {codes[c]}" for c in sorted(codes))
+    charprocs = " ".join(f"{n} {i} 0 R" for n, i in procs.items())
+    widths = " ".join("500" if c in codes else "0" for c in range(first, last + 1))
+    font = add(
+        f"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 700] /FontMatrix [0.001 0 0 0.001 0 0] "
+        f"/CharProcs << {charprocs} >> /Encoding << /Type /Encoding /Differences [{diffs}] >> "
+        f"/FirstChar {first} /LastChar {last} /Widths [{widths}] /Resources << >> >>".encode()
+    )
+    stream = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    pages_id = len(objects) + 2
+    page = add(
+        f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 612 792] /Contents {stream} 0 R "
+        f"/Resources << /Font << /T1 {font} 0 R >> >> >>".encode()
+    )
+    add(f"<< /Type /Pages /Kids [{page} 0 R] /Count 1 >>".encode())
+    catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode())
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+# The bundled sample (the SQuAD v2 article "Normans"): real prose that every clone has.
+NORMANS_PARAGRAPHS = [p.strip() for p in (SAMPLES / "normans.txt").read_text().split("\n\n") if p.strip()]
+assert len(NORMANS_PARAGRAPHS) > 30, "samples/normans.txt is missing or cut short"
 
 
 @pytest.fixture

@@ -221,33 +221,9 @@ def status(
     if as_json:
         _print_json(st.to_dict())
         return
-    from docq.render import console_for
+    from docq.render import console_for, render_status
 
-    out = console_for(sys.stdout)
-    rows = [
-        ("data dir", st.data_dir),
-        ("vectors at", st.chroma),
-        ("files", f"{st.files:,}" + (f" ({st.pending_files} pending)" if st.pending_files else "")),
-        ("pages", f"{st.pages:,}"),
-        ("chunks", f"{st.chunks:,} ({st.tokens:,} tokens)"),
-        ("vectors", f"{st.vectors:,}"),
-        ("bm25 entries", f"{st.bm25_entries:,}" + ("" if st.bm25_current else " (out of date)")),
-        (
-            "consistent",
-            "yes"
-            if st.consistent
-            else f"no: {st.missing_vectors} missing, {st.orphan_vectors} orphan vectors; run `docq ingest` or `docq reindex`",
-        ),
-        ("answer model", st.answer_model + ("" if st.answer_model_ready else " (assembled on first use)")),
-        ("embedding model", st.embed_model),
-    ]
-    for name, value in rows:
-        out.print(f"{name:<16} {value}", markup=False)
-    for f in st.file_list:
-        out.print(
-            f"  {f.path}  [{f.kind.value}, {f.pages} pages, {f.tokens:,} tokens{', pending' if f.status != 'ready' else ''}]",
-            markup=False,
-        )
+    render_status(st, console_for(sys.stdout))
 
 
 # -- ask ------------------------------------------------------------------------------------
@@ -361,10 +337,6 @@ def ask(
 # -- eval -----------------------------------------------------------------------------------
 
 
-def _ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
 @app.command("eval")
 @handles_errors
 def evaluate(
@@ -392,7 +364,7 @@ def evaluate(
     Example: docq eval ../shared/eval/squad-normans --sample 50 --route rag
     """
     from docq.evaluation.runner import run_eval
-    from docq.render import console_for
+    from docq.render import console_for, render_eval
 
     settings = _settings(ctx, **_knob_flags(locals()))
     report = run_eval(
@@ -407,35 +379,7 @@ def evaluate(
     if as_json:
         _print_json(report.to_dict())
         return
-    from rich.table import Table
-
-    table = Table(title=f"docq eval {report.set_name} ({report.questions} questions)")
-    for column in ("EM", "F1", "abstain P", "abstain R", f"recall@{report.k}", "prompt tok", "TTFT p50", "total p50"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        f"{report.em:.3f}",
-        f"{report.f1:.3f}",
-        _ratio(report.abstention_precision),
-        _ratio(report.abstention_recall),
-        _ratio(report.recall_at_k),
-        f"{report.mean_prompt_tokens:,.0f}",
-        f"{report.median_first_token_ms / 1000:.1f}s",
-        f"{report.median_total_ms / 1000:.1f}s",
-    )
-    routes = Table(title="by route")
-    for column in ("route", "questions", "F1", "prompt tok", "total p50"):
-        routes.add_column(column, justify="right")
-    for name, figures in sorted(report.routes.items()):
-        routes.add_row(
-            name,
-            str(figures.questions),
-            f"{figures.f1:.3f}",
-            f"{figures.mean_prompt_tokens:,.0f}",
-            f"{figures.median_total_ms / 1000:.1f}s",
-        )
-    out = console_for(sys.stdout)
-    out.print(table)
-    out.print(routes)
+    render_eval(report, console_for(sys.stdout))
 
 
 # -- doctor, cache --------------------------------------------------------------------------
@@ -456,21 +400,14 @@ def doctor(
     """Effective settings (and where each came from), models and their checksums, GPU
     offload, the KV-cache type chosen and why, and index health. Exit 1 if a check fails."""
     from docq.pipeline.doctor import run_doctor
-    from docq.render import console_for
+    from docq.render import console_for, render_doctor
 
     settings = _settings(ctx, **_knob_flags(locals()))
     report = run_doctor(settings, _reporter(ctx))
     if as_json:
         _print_json(report.to_dict())
     else:
-        out = console_for(sys.stdout)
-        out.print("settings (value · source · environment variable)", style="bold", markup=False)
-        for name, value, source, env in report.settings:
-            out.print(f"  {name:<20} {value or '-'}  · {source} · {env}", markup=False)
-        out.print("checks", style="bold", markup=False)
-        for check in report.checks:
-            mark = "ok  " if check.ok else "FAIL"
-            out.print(f"  {mark} {check.name:<16} {check.detail}", markup=False)
+        render_doctor(report, console_for(sys.stdout))
     if not report.ok:
         raise typer.Exit(int(ExitCode.ERROR))
 
@@ -481,8 +418,7 @@ def cache_list(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False
 ) -> None:
     """Saved KV states, most recently used first."""
-    import time
-
+    from docq.render import console_for, render_cache
     from docq.store.kvcache import KVCache
 
     settings = _settings(ctx)
@@ -495,11 +431,7 @@ def cache_list(
             ]
         )
         return
-    total = sum(e.size for e in entries)
-    print(f"{len(entries)} saved states, {total / 2**20:,.1f} MB of {settings.cache_max_mb:,} MB")
-    for e in entries:
-        age = (time.time() - e.last_used) / 60
-        print(f"  {e.path.name}  {e.tokens:,} tokens  {e.size / 2**20:,.1f} MB  used {age:,.0f} min ago  {e.model}")
+    render_cache(entries, settings.cache_max_mb, console_for(sys.stdout))
 
 
 @cache_app.command("clear")

@@ -29,6 +29,10 @@ class ModelError(DocqError):
     """A model file is missing, corrupt or cannot be loaded."""
 
 
+class ReadError(DocqError):
+    """A file that cannot be ingested; the message is the reason, without the path."""
+
+
 class IndexLockedError(DocqError):
     exit_code = ExitCode.LOCKED
 

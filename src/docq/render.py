@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
@@ -28,6 +28,12 @@ from rich.progress import (
 
 from docq.progress import SILENT, Reporter
 from docq.types import Answer
+
+if TYPE_CHECKING:
+    from docq.evaluation.runner import EvalReport
+    from docq.pipeline.doctor import DoctorReport
+    from docq.pipeline.status import IndexStatus
+    from docq.store.kvcache import CacheEntry
 
 
 def is_tty(stream: IO[str]) -> bool:
@@ -163,10 +169,107 @@ def render_answer(result: Answer, console: Console, plain: bool) -> None:
     if plain:
         console.print("\nSources:", markup=False)
     for n, c in enumerate(result.citations, start=1):
-        where = f"{c.source}" + (f", page {c.page}" if c.page is not None else "")
+        title = f"{c.title} — " if c.title and c.title != Path(c.source).stem else ""
         if plain:
+            where = f"{title}{c.source}" + (f", page {c.page}" if c.page is not None else "")
             console.print(f'[{n}] {where}: "{c.text}"', markup=False, soft_wrap=True)
         else:
             name = Path(c.source).name + (f":{c.page}" if c.page is not None else "")
             quote = c.text if len(c.text) <= 160 else c.text[:157] + "…"
-            console.print(f"  [{n}] {name}  “{quote}”", style="dim", markup=False, highlight=False)
+            console.print(f"  [{n}] {title}{name}  “{quote}”", style="dim", markup=False, highlight=False)
+
+
+# -- reports of the other commands (stdout) ---------------------------------------------
+
+
+def render_status(st: IndexStatus, console: Console) -> None:
+    consistent = (
+        "yes"
+        if st.consistent
+        else f"no: {st.missing_vectors} missing, {st.orphan_vectors} orphan vectors; run `docq ingest` or `docq reindex`"
+    )
+    rows = [
+        ("data dir", st.data_dir),
+        ("vectors at", st.chroma),
+        ("files", f"{st.files:,}" + (f" ({st.pending_files} pending)" if st.pending_files else "")),
+        ("pages", f"{st.pages:,}"),
+        ("chunks", f"{st.chunks:,} ({st.tokens:,} tokens)"),
+        ("vectors", f"{st.vectors:,}"),
+        ("bm25 entries", f"{st.bm25_entries:,}" + ("" if st.bm25_current else " (out of date)")),
+        ("consistent", consistent),
+        ("answer model", st.answer_model + ("" if st.answer_model_ready else " (assembled on first use)")),
+        ("embedding model", st.embed_model),
+    ]
+    for name, value in rows:
+        console.print(f"{name:<16} {value}", markup=False)
+    for f in st.file_list:
+        record = f.record
+        pending = ", pending" if record.status != "ready" else ""
+        read_by = ", ".join(
+            f"{n} {'without text' if name == 'none' else f'by {name}'}"
+            for name, n in sorted(f.extractors.items())
+            if name
+        )
+        console.print(f"  {record.path}", markup=False)
+        console.print(
+            f"      “{record.title}” · {record.kind.value}, {record.pages} pages, {record.tokens:,} tokens"
+            + (f" · pages {read_by}" if read_by else "")
+            + pending,
+            markup=False,
+        )
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def render_eval(report: EvalReport, console: Console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"docq eval {report.set_name} ({report.questions} questions)")
+    for column in ("EM", "F1", "abstain P", "abstain R", f"recall@{report.k}", "prompt tok", "TTFT p50", "total p50"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{report.em:.3f}",
+        f"{report.f1:.3f}",
+        _ratio(report.abstention_precision),
+        _ratio(report.abstention_recall),
+        _ratio(report.recall_at_k),
+        f"{report.mean_prompt_tokens:,.0f}",
+        f"{report.median_first_token_ms / 1000:.1f}s",
+        f"{report.median_total_ms / 1000:.1f}s",
+    )
+    routes = Table(title="by route")
+    for column in ("route", "questions", "F1", "prompt tok", "total p50"):
+        routes.add_column(column, justify="right")
+    for name, figures in sorted(report.routes.items()):
+        routes.add_row(
+            name,
+            str(figures.questions),
+            f"{figures.f1:.3f}",
+            f"{figures.mean_prompt_tokens:,.0f}",
+            f"{figures.median_total_ms / 1000:.1f}s",
+        )
+    console.print(table)
+    console.print(routes)
+
+
+def render_doctor(report: DoctorReport, console: Console) -> None:
+    console.print("settings (value · source · environment variable)", style="bold", markup=False)
+    for name, value, source, env in report.settings:
+        console.print(f"  {name:<20} {value or '-'}  · {source} · {env}", markup=False)
+    console.print("checks", style="bold", markup=False)
+    for check in report.checks:
+        mark = "ok  " if check.ok else "FAIL"
+        console.print(f"  {mark} {check.name:<16} {check.detail}", markup=False)
+
+
+def render_cache(entries: list[CacheEntry], cap_mb: int, console: Console) -> None:
+    total = sum(e.size for e in entries)
+    console.print(f"{len(entries)} saved states, {total / 2**20:,.1f} MB of {cap_mb:,} MB", markup=False)
+    for e in entries:
+        age = (time.time() - e.last_used) / 60
+        console.print(
+            f"  {e.path.name}  {e.tokens:,} tokens  {e.size / 2**20:,.1f} MB  used {age:,.0f} min ago  {e.model}",
+            markup=False,
+        )

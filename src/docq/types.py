@@ -18,6 +18,20 @@ class Page:
 
     number: int | None
     text: str
+    extractor: str = ""  # what produced the text: "pdfium" or "pypdf" for PDF pages, "" for text
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """What a reader gets out of a file."""
+
+    pages: list[Page]
+    title: str
+
+    @property
+    def empty_pages(self) -> int:
+        """Pages with no text layer (scans)."""
+        return sum(1 for p in self.pages if not p.text.strip())
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class Chunk:
     page_start: int | None
     page_end: int | None
     section: str = ""  # markdown heading path, "" elsewhere
+    title: str = ""  # the file's title
 
     def indexed_text(self) -> str:
         """What retrieval sees: the heading path gives a passage its context."""
@@ -50,6 +65,8 @@ class FileRecord:
     tokens: int
     status: str
     chunking: str  # the chunk settings it was split with; others mean "split again"
+    title: str = ""
+    reader: str = ""  # what extracted its text (readers.READERS); another means "read again"
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,7 @@ class Citation:
     page: int | None
     chunk_id: str
     text: str
+    title: str = ""  # the document's title
 
 
 @dataclass(frozen=True)

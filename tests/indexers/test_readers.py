@@ -4,10 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from docq.indexers.readers import ReadError, decode_text, iter_pdf_pages, read_pages, read_text
-from docq.types import DocKind
+from docq.errors import ReadError
+from docq.indexers.readers import decode_text, markdown_title, read_document, read_text, text_title
+from docq.types import DocKind, Page
 
-from ..conftest import SHARED_EVAL, write_image_only_pdf, write_pdf
+from ..conftest import SHARED_EVAL, write_image_only_pdf, write_pdf, write_tex_type3_pdf
+
+
+def read_pages(path: Path, kind: DocKind) -> list[Page]:
+    return read_document(path, kind).pages
 
 
 def test_pdf_pages_keep_their_numbers(docs: Path) -> None:
@@ -57,14 +62,83 @@ def test_image_only_pdf_asks_for_ocr(docs: Path) -> None:
 
 
 def test_real_paper_reads_quietly(capfd: pytest.CaptureFixture[str]) -> None:
-    paper = SHARED_EVAL / "papers" / "in-search-of-an-understandable-consensus-algorithm.pdf"
+    paper = SHARED_EVAL / "papers" / "docs" / "in-search-of-an-understandable-consensus-algorithm.pdf"
     if not paper.exists():
-        pytest.skip("../shared/eval/papers not present")
-    pages = list(iter_pdf_pages(paper))
-    assert len(pages) > 10
-    assert "Raft" in pages[0].text
+        pytest.skip(f"{paper.parent} is not here (the shared eval folder beside the repository)")
+    document = read_document(paper, DocKind.PDF)
+    assert len(document.pages) > 10
+    assert "Raft" in document.pages[0].text
+    assert document.title == "In Search of an Understandable Consensus Algorithm"
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_tex_type3_pdf_reads_whole_words_and_numbers(docs: Path) -> None:
+    lines = [
+        "The PageRank Citation Ranking",
+        "January 29, 1998. The random surfer simply keeps clicking.",
+        "A simplified ranking defines the first scores.",
+    ]
+    pdf = write_tex_type3_pdf(docs / "tex.pdf", lines)
+    from pypdf import PdfReader
+
+    garbled = PdfReader(pdf).pages[0].extract_text()
+    assert "/1/9/9/8" in garbled  # the fixture has the disease: pypdf reads glyph names
+    document = read_document(pdf, DocKind.PDF)
+    assert document.pages[0].text == "\n".join(lines)
+    assert document.pages[0].extractor == "pdfium"
+
+
+def test_pages_without_a_text_layer_are_counted(docs: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "The only page with text.", new_x="LMARGIN", new_y="NEXT")
+    for _ in range(2):
+        pdf.add_page()
+        pdf.rect(20, 20, 100, 60, style="F")  # a scanned page: a picture, no text
+    pdf.output(str(docs / "mixed.pdf"))
+    document = read_document(docs / "mixed.pdf", DocKind.PDF)
+    assert [p.number for p in document.pages] == [1, 2, 3]
+    assert document.empty_pages == 2
+
+
+def test_pdf_title_from_metadata_when_real_else_the_largest_type(docs: Path) -> None:
+    from fpdf import FPDF
+
+    def paper(name: str, metadata: str | None) -> Path:
+        pdf = FPDF()
+        if metadata is not None:
+            pdf.set_title(metadata)
+        pdf.add_page()
+        pdf.set_font("helvetica", size=9)
+        pdf.multi_cell(0, 5, "Proceedings of a Workshop, 1999", new_x="LMARGIN", new_y="NEXT")  # small type on top
+        pdf.set_font("helvetica", "B", size=20)
+        pdf.multi_cell(0, 9, "Gossip Protocols for Lighthouse Keepers", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(
+            0,
+            6,
+            "Abel Keeper\n\nAbstract. We study how lighthouse keepers exchange news.",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.output(str(docs / name))
+        return docs / name
+
+    assert read_document(paper("a.pdf", "Keeping Lights: A Study"), DocKind.PDF).title == "Keeping Lights: A Study"
+    heading = "Gossip Protocols for Lighthouse Keepers"
+    assert read_document(paper("b.pdf", "draft7.dvi"), DocKind.PDF).title == heading  # a file name is no title
+    assert read_document(paper("c.pdf", None), DocKind.PDF).title == heading
+
+
+def test_titles_of_text_and_markdown() -> None:
+    assert markdown_title("Intro line\n\n## Setup\n\n# The Manual\n\n## Usage\n") == "The Manual"
+    assert markdown_title("```\n# not a heading\n```\n## Only Section\n") == "Only Section"
+    assert text_title("Annual Report 2024\n\nRevenue grew.") == "Annual Report 2024"
+    assert text_title("The Normans were the people who gave their name to Normandy.\nMore.") == ""
 
 
 def test_text_decoding_falls_back() -> None:

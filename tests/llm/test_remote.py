@@ -17,6 +17,8 @@ from docq.models.registry import SMOLLM2_135M
 
 from ..conftest import SAMPLES, free_port, start_server
 
+pytestmark = pytest.mark.slow  # loads a real llama.cpp server
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
@@ -42,8 +44,9 @@ def test_streams_counts_and_constrains(server: str) -> None:
         assert out.text and out.text == "".join(pieces)
         assert out.generated_tokens > 0 and out.prompt_tokens > 0
         assert llm.count_tokens("hello world") == 2  # the server's own tokenizer
-        picked = llm.choose([Message("user", "Is water wet?")], ["yes", "no"])
-        assert sorted(picked.values()) == [0.0, 1.0]
+        # The grammar travels to the server and binds its reply.
+        picked = llm.complete([Message("user", "Is water wet?")], max_tokens=4, grammar='root ::= "yes" | "no"')
+        assert picked.text in ("yes", "no")
     finally:
         llm.close()
 
@@ -69,10 +72,11 @@ def test_ask_end_to_end_through_the_server(server: str, run_cli, tmp_path: Path)
         "Who founded the Duchy of Normandy?",
         data_dir=data,
     )
-    assert result.returncode in (0, 3), result.stderr
     answer = json.loads(result.stdout)
+    # Whether the tiny model finds the answer is not the point: the round trip is.
+    assert result.returncode == (3 if answer["abstained"] else 0), result.stderr
     assert answer["route"] == "rag"
-    assert answer["model"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert answer["model"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")  # the server's model answered
     assert answer["tokens"]["prompt"] > 200  # the passages went to the server
-    if not answer["abstained"]:
-        assert answer["citations"]
+    assert answer["tokens"]["generated"] > 0  # and its reply came back
+    assert bool(answer["citations"]) is not answer["abstained"]

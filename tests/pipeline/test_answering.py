@@ -46,9 +46,6 @@ class _Scripted:
     def complete(self, messages: object, **_: object) -> Generation:
         return Generation(self.reply, 100, 5, 0, 1.0, 1.0)
 
-    def choose(self, messages: object, options: list[str]) -> dict[str, float]:
-        return dict.fromkeys(options, 1.0 / len(options))
-
     def close(self) -> None:
         pass
 

@@ -238,3 +238,40 @@ def test_ingest_rebuilds_a_lost_vector_store_from_the_catalog(settings: Settings
     report = ingest([docs], settings)  # nothing changed on disk, yet the vectors are gone
     assert report.skipped == 1 and report.repaired is not None and report.repaired.restored_files == 1
     _consistent(settings)
+
+
+def _as_written_by_release_1(catalog_path: Path) -> None:
+    """Turn a catalog back into what docq's first release wrote (schema 1: no titles, no
+    readers, no sha256 index), as if the index had been built by that release."""
+    import sqlite3
+
+    conn = sqlite3.connect(catalog_path)
+    conn.executescript(
+        "DROP INDEX files_by_sha256; ALTER TABLE files DROP COLUMN title; ALTER TABLE files DROP COLUMN reader; "
+        "ALTER TABLE pages DROP COLUMN extractor; PRAGMA user_version = 1;"
+    )
+    conn.close()
+
+
+def test_an_index_of_release_1_upgrades_and_re_extracts_only_pdfs(settings: Settings, docs: Path) -> None:
+    _normans(docs, "history.txt")
+    (docs / "guide.md").write_text("# Keeper's Guide\n\nTrim the wick before dusk.\n")
+    write_pdf(docs / "paper.pdf", ["Lighthouses guide ships.", "Keepers trim wicks."])
+    ingest([docs], settings)
+    with DocumentIndex(settings) as index:
+        before = {f.path: {c.id for c in index.catalog.chunks_for_file(f.id)} for f in index.catalog.files()}
+    _as_written_by_release_1(settings.catalog_path)
+
+    report = ingest([docs], settings)
+    assert (report.updated, report.skipped, report.added) == (1, 2, 0)  # the PDF is read again, nothing else
+    with DocumentIndex(settings) as index:
+        files = {Path(f.path).name: f for f in index.catalog.files()}
+        assert {f.reader for f in files.values()} == {"pdfium-1", "text-1"}
+        assert files["guide.md"].title == "Keeper's Guide"  # titles of unchanged files come from their text
+        assert files["history.txt"].title == "Normans"  # its first line is a heading
+        assert index.catalog.extractors(files["paper.pdf"].id) == {"pdfium": 2}
+        for name in ("history.txt", "guide.md"):  # untouched: same chunks, not embedded again
+            record = files[name]
+            assert {c.id for c in index.catalog.chunks_for_file(record.id)} == before[record.path]
+    _consistent(settings)
+    assert ingest([docs], settings).skipped == 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from docq.pipeline.router import QuestionForm, decide, question_form
-from docq.pipeline.routes.full import FullPlan
+from docq.pipeline.routes import FullPlan
 from docq.types import Chunk, DocKind, FileRecord, Route, ScoredChunk
 
 

@@ -214,6 +214,7 @@ class DocumentIndex:
             char_end=len(text),
             page_start=numbers[0] if numbers else None,
             page_end=numbers[-1] if numbers else None,
+            title=record.title,
         )
 
     def locate(self, source: str, offset: int) -> tuple[Chunk | None, int | None]:

@@ -1,4 +1,4 @@
-"""Read a file into pages of text: PDF page by page (pypdf), text and markdown whole.
+"""Read a file into pages of text and a title: PDF page by page, text and markdown whole.
 
 Every failure a user's folder can hold (encrypted, corrupt, empty, image-only, binary)
 becomes a `ReadError` with a one-line reason; nothing here prints.
@@ -7,16 +7,13 @@ becomes a `ReadError` with a one-line reason; nothing here prints.
 from __future__ import annotations
 
 import codecs
-import logging
 import re
-import unicodedata
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from docq.errors import DocqError
-from docq.types import DocKind, Page
+from docq.errors import ReadError
+from docq.indexers.cleaning import normalize_text
+from docq.indexers.pdf import read_pdf
+from docq.types import DocKind, DocumentText, Page
 
 SUFFIXES: dict[str, DocKind] = {
     ".pdf": DocKind.PDF,
@@ -26,6 +23,9 @@ SUFFIXES: dict[str, DocKind] = {
     ".md": DocKind.MARKDOWN,
     ".markdown": DocKind.MARKDOWN,
 }
+# What produced a file's stored text; a file read by an older reader is read again on the
+# next ingest (text and markdown readers are unchanged since the first release).
+READERS: dict[DocKind, str] = {DocKind.PDF: "pdfium-1", DocKind.TEXT: "text-1", DocKind.MARKDOWN: "text-1"}
 
 _SNIFF_BYTES = 8192
 # Fallbacks in order: a BOM wins, then strict UTF-8, then the Windows code page most
@@ -33,18 +33,19 @@ _SNIFF_BYTES = 8192
 _FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
 
 
-class ReadError(DocqError):
-    """A file that cannot be ingested; the message is the reason, without the path."""
-
-
 def kind_of(path: Path) -> DocKind | None:
     return SUFFIXES.get(path.suffix.lower())
 
 
-def read_pages(path: Path, kind: DocKind) -> list[Page]:
+def read_document(path: Path, kind: DocKind) -> DocumentText:
+    """The file's pages and its title (the file name when it offers none)."""
     if kind is DocKind.PDF:
-        return list(iter_pdf_pages(path))
-    return [Page(number=None, text=read_text(path))]
+        pages, title = read_pdf(path)
+    else:
+        text = read_text(path)
+        pages = [Page(number=None, text=text)]
+        title = markdown_title(text) if kind is DocKind.MARKDOWN else text_title(text)
+    return DocumentText(pages=pages, title=title or path.stem)
 
 
 # -- text ---------------------------------------------------------------------------
@@ -76,12 +77,6 @@ def read_text(path: Path) -> str:
     return text
 
 
-def normalize_text(text: str) -> str:
-    # NFKC folds ligatures (ﬁ) and full-width forms, so search and the model see plain letters.
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
-    return text.replace("\x00", "")
-
-
 # -- markdown -------------------------------------------------------------------------
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
@@ -101,74 +96,25 @@ def markdown_sections(text: str) -> list[tuple[int, str]]:
     return sections
 
 
-# -- pdf --------------------------------------------------------------------------------
+# -- titles of plain files ------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"[.!?,;]$")
 
 
-@contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """pypdf reports recoverable problems (fonts, xref) through logging and warnings; a
-    user ingesting papers should not see pages of them."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
+def text_title(text: str) -> str:
+    """The first line when it reads as a heading: short, not the start of a paragraph."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if len(first.split()) > 15 or _SENTENCE_END.search(first):
+        return ""
+    return first
 
 
-_HYPHEN_BREAK = re.compile(r"(\w)-\n(\w)")
-
-
-def _clean_pdf_text(text: str) -> str:
-    text = normalize_text(text)
-    return _HYPHEN_BREAK.sub(r"\1\2", text)
-
-
-def iter_pdf_pages(path: Path) -> Iterator[Page]:
-    """Pages one at a time so a 2,000-page PDF never sits in memory as text at once."""
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
-
-    if path.stat().st_size == 0:
-        raise ReadError("empty file")
-    with _quiet_pypdf():
-        try:
-            reader = PdfReader(path)
-            if reader.is_encrypted:
-                try:
-                    # Many PDFs are "encrypted" with an empty user password only to set permissions.
-                    if not reader.decrypt(""):
-                        raise ReadError("encrypted PDF: a password is required")
-                except (FileNotDecryptedError, NotImplementedError) as exc:
-                    raise ReadError(f"encrypted PDF: {exc}") from None
-            n_pages = len(reader.pages)
-        except ReadError:
-            raise
-        except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
-            raise ReadError(f"corrupt PDF ({_short(exc)})") from None
-        except Exception as exc:
-            # pypdf raises assorted exceptions on damaged files; the file is at fault, not docq.
-            raise ReadError(f"unreadable PDF ({type(exc).__name__}: {_short(exc)})") from None
-        if n_pages == 0:
-            raise ReadError("PDF has no pages")
-        any_text = False
-        for number in range(1, n_pages + 1):
-            try:
-                text = reader.pages[number - 1].extract_text() or ""
-            except Exception as exc:
-                if number == 1 and n_pages == 1:
-                    raise ReadError(f"cannot extract text ({type(exc).__name__}: {_short(exc)})") from None
-                text = ""  # one bad page should not lose the rest of the document
-            text = _clean_pdf_text(text)
-            any_text = any_text or bool(text.strip())
-            yield Page(number=number, text=text)
-        if not any_text:
-            raise ReadError("no extractable text (scanned or image-only PDF; run OCR first)")
-
-
-def _short(exc: BaseException) -> str:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return message[:120]
+def markdown_title(text: str) -> str:
+    """The first top-level heading, else the first heading, else the first line."""
+    sections = markdown_sections(text)
+    headings = [_HEADING.match(text, offset) for offset, _ in sections]
+    levels = [(len(m.group(1)), m.group(2).strip()) for m in headings if m]
+    if levels:
+        top = min(level for level, _ in levels)
+        return next(title for level, title in levels if level == top)
+    return text_title(text)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -21,9 +21,6 @@ class Generation:
     cached_tokens: int  # prompt tokens whose KV state was reused instead of computed
     prefill_ms: float  # until the first generated token
     generate_ms: float  # after it
-    # Probability that the output starts with each watched string (first token only);
-    # empty where the backend cannot see the model's distribution.
-    first_token_probs: Mapping[str, float] = field(default_factory=dict)
 
 
 TokenSink = Callable[[str], None]
@@ -48,16 +45,10 @@ class LLM(Protocol):
         stop: Sequence[str] = (),
         on_text: TokenSink | None = None,
         prefix_key: str | None = None,
-        watch: Sequence[str] = (),
     ) -> Generation:
         """Answer a chat; `grammar` (GBNF) constrains the output, `on_text` receives it as it
         streams. `prefix_key` names the stable start of the prompt (a system prompt plus
-        documents) so a backend that can may reuse its KV state across calls. `watch`
-        lists strings whose first-token probability at the first step is reported."""
-
-    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
-        """The model's probability of starting its reply with each option (normalised over
-        the options); a backend without access to probabilities gives 1.0 to its choice."""
+        documents) so a backend that can may reuse its KV state across calls."""
 
     def close(self) -> None:
         """Free the model or connection."""

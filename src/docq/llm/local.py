@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from docq.errors import ModelError
 from docq.llm.backend import Generation, Message, TokenSink
 from docq.llm.device import KVPlan
@@ -30,22 +28,6 @@ _CHATML = (
     "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-
-
-class _FirstStep:
-    """A logits processor that keeps the distribution of the first generated token."""
-
-    def __init__(self) -> None:
-        self.log_probs: np.ndarray | None = None
-
-    def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        if self.log_probs is None:
-            top = float(scores.max())
-            self.log_probs = scores - (top + np.log(np.exp(scores - top).sum()))
-        return scores
-
-    def probability(self, token: int) -> float:
-        return float(np.exp(self.log_probs[token])) if self.log_probs is not None else 0.0
 
 
 class LocalLLM:
@@ -125,9 +107,8 @@ class LocalLLM:
         stop: Sequence[str] = (),
         on_text: TokenSink | None = None,
         prefix_key: str | None = None,
-        watch: Sequence[str] = (),
     ) -> Generation:
-        from llama_cpp import LlamaGrammar, LogitsProcessorList
+        from llama_cpp import LlamaGrammar
 
         prompt = self.render(messages)
         prefix = self._cache_prefix(prompt, prefix_key)
@@ -143,7 +124,6 @@ class LocalLLM:
         cached = self._shared_prefix(tokens)  # already in this process's context
         if prefix is not None and self.kv_cache is not None:
             cached = max(cached, self._restore_or_save_prefix(self.tokenize(prefix)))
-        first_step = _FirstStep()
         stops = [s for s in (*stop, self._eos) if s]
         stream = self.model.create_completion(
             prompt=tokens,
@@ -154,7 +134,6 @@ class LocalLLM:
             stop=stops,
             stream=True,
             grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
-            logits_processor=LogitsProcessorList([first_step]) if watch else None,
         )
         pieces: list[str] = []
         first: float | None = None
@@ -176,23 +155,7 @@ class LocalLLM:
             cached_tokens=cached,
             prefill_ms=(first - started) * 1000,
             generate_ms=(done - first) * 1000,
-            first_token_probs={w: first_step.probability(self._first_token(w)) for w in watch},
         )
-
-    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
-        from llama_cpp import LogitsProcessorList
-
-        tokens = self.tokenize(self.render(messages))
-        first_step = _FirstStep()
-        self.model.create_completion(
-            prompt=tokens, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([first_step])
-        )
-        raw = {o: first_step.probability(self._first_token(o)) for o in options}
-        total = sum(raw.values()) or 1.0
-        return {o: p / total for o, p in raw.items()}
-
-    def _first_token(self, text: str) -> int:
-        return self.model.tokenize(text.encode("utf-8"), add_bos=False, special=False)[0]
 
     # -- KV reuse ----------------------------------------------------------------------
 

@@ -67,7 +67,6 @@ class RemoteLLM:
         stop: Sequence[str] = (),
         on_text: TokenSink | None = None,
         prefix_key: str | None = None,
-        watch: Sequence[str] = (),
     ) -> Generation:
         body: dict[str, object] = {
             "messages": [{"role": m.role, "content": m.content} for m in messages],
@@ -122,13 +121,6 @@ class RemoteLLM:
             prefill_ms=(first - started) * 1000,
             generate_ms=(done - first) * 1000,
         )
-
-    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
-        # The OpenAI API gives no first-token distribution for a grammar-free reply; let
-        # the server pick among the options and report that choice as certain.
-        grammar = "root ::= " + " | ".join(json.dumps(o) for o in options)
-        picked = self.complete(messages, max_tokens=8, grammar=grammar).text.strip()
-        return {o: 1.0 if o == picked else 0.0 for o in options}
 
     def close(self) -> None:
         self._client.close()

@@ -102,7 +102,7 @@ def write_bert_gguf(model_dir: Path, out: Path, name: str) -> None:
 
 def convert_zipped_model(zip_path: Path, out: Path, name: str, weights_sha256: str) -> None:
     """Unpack a zipped sentence-transformers model, check its weights, write `out` atomically."""
-    from docq.models.files import sha256_file
+    from docq.hashing import sha256_file
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="docq-convert-", dir=out.parent) as tmp:

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from docq.errors import ModelError
+from docq.hashing import sha256_file
 from docq.models.registry import ANSWER_MODELS, ModelSpec, Slice
 from docq.progress import SILENT, Reporter, step
 
@@ -26,15 +27,6 @@ def slice_path(part: Slice) -> Path | None:
         return None
     path = Path(next(iter(spec.submodule_search_locations))) / part.path
     return path if path.is_file() else None
-
-
-def sha256_file(path: Path, reporter: Reporter = SILENT) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(_CHUNK):
-            digest.update(block)
-            reporter.advance(len(block))
-    return digest.hexdigest()
 
 
 def _marker(path: Path, models_dir: Path) -> Path:

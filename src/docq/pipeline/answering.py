@@ -1,6 +1,6 @@
 """The answer step every route ends with: prompt, generate, clean, judge, cite.
 
-The obvious pipeline loses most of its score here (DESIGN.md): the model writes sentences
+The obvious pipeline loses most of its score here (docs/design.md, "The answer step"): the model writes sentences
 instead of spans and rarely abstains. So the prompt asks for the span alone, the output
 is cut at its first line, and abstention is judged from evidence as well as from the
 model's own "NOT FOUND".
@@ -107,6 +107,7 @@ def cite(index: DocumentIndex, answer: str, passages: Sequence[Chunk], markers: 
                 page=page if page is not None else passage.page_start,
                 chunk_id=holder.id,
                 text=_quote(passage.text, at, length),
+                title=passage.title,
             )
         )
     return tuple(citations)
@@ -116,7 +117,7 @@ def abstain(kind: Abstention, reason: str, generation: Generation | None = None)
     return AnswerDraft(text="", abstained=True, reason=reason, citations=(), generation=generation, abstention=kind)
 
 
-MAX_SUPPLEMENTS = 2
+MAX_SUPPLEMENTS = 2  # bounds the prompt (docs/design.md, "Supplement")
 
 
 def supplement(index: DocumentIndex, question: str, passages: Sequence[Chunk]) -> tuple[list[Chunk], list[str]]:

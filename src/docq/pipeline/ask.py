@@ -155,14 +155,15 @@ def answer(
 
 
 def answer_to_dict(result: Answer) -> dict[str, object]:
-    """The public --json schema (DESIGN.md), plus `clues` from the memo route."""
+    """The public --json schema (docs/answer.schema.json)."""
     return {
         "answer": result.text,
         "abstained": result.abstained,
         "route": result.route.value,
         "route_reason": result.route_reason,
         "citations": [
-            {"source": c.source, "page": c.page, "chunk_id": c.chunk_id, "text": c.text} for c in result.citations
+            {"source": c.source, "title": c.title, "page": c.page, "chunk_id": c.chunk_id, "text": c.text}
+            for c in result.citations
         ],
         "timings_ms": {
             "retrieve": round(result.timings_ms.retrieve, 1),

@@ -15,11 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docq.config import Settings
-from docq.errors import DocqError
+from docq.errors import DocqError, ReadError
+from docq.hashing import sha256_file
 from docq.indexers.chunking import ChunkingOptions, chunk_document
 from docq.indexers.index import DocumentIndex, RepairReport
-from docq.indexers.readers import SUFFIXES, ReadError, decode_text, kind_of, markdown_sections, read_pages
-from docq.models.files import sha256_file
+from docq.indexers.readers import (
+    READERS,
+    SUFFIXES,
+    decode_text,
+    kind_of,
+    markdown_sections,
+    markdown_title,
+    read_document,
+    text_title,
+)
 from docq.progress import SILENT, Reporter, step
 from docq.store.lock import write_lock
 from docq.types import DocKind, FileRecord
@@ -189,10 +198,11 @@ def chunking_signature(settings: Settings) -> str:
 
 
 class _Ingestor:
-    def __init__(self, index: DocumentIndex, settings: Settings, report: IngestReport) -> None:
+    def __init__(self, index: DocumentIndex, settings: Settings, report: IngestReport, reporter: Reporter) -> None:
         self.index = index
         self.settings = settings
         self.report = report
+        self.reporter = reporter
         self.options = ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap)
         self.signature = chunking_signature(settings)
 
@@ -206,13 +216,18 @@ class _Ingestor:
                 f"{st.st_size / 2**20:,.0f} MB is over the {self.settings.max_file_mb} MB limit (--max-file-mb)"
             )
         existing = self.index.catalog.file_by_path(str(path))
-        fresh = existing is not None and existing.status == "ready" and existing.chunking == self.signature
+        fresh = (
+            existing is not None
+            and existing.status == "ready"
+            and existing.chunking == self.signature
+            and existing.reader == READERS[existing.kind]
+        )
         if fresh and existing and (existing.size, existing.mtime_ns) == (st.st_size, st.st_mtime_ns):
-            return "skipped"
+            return self._skip(existing)
         digest = sha256_file(path)
         if fresh and existing and existing.sha256 == digest:
             self.index.catalog.touch(existing.id, st.st_size, st.st_mtime_ns)
-            return "skipped"
+            return self._skip(existing)
         if existing is None:
             indexed = next((f for f in self.index.catalog.files_with_sha256(digest) if _same_file(path, f.path)), None)
             if indexed is not None:
@@ -220,8 +235,14 @@ class _Ingestor:
                 return "skipped"
         started = time.perf_counter()
         kind = candidate.kind or _sniff_kind(path)
-        pages = read_pages(path, kind)
+        document = read_document(path, kind)
+        pages = document.pages
         parsed = time.perf_counter()
+        if document.empty_pages:
+            self.reporter.note(
+                f"{path}: {document.empty_pages} of {len(pages)} pages have no text layer (scanned?); "
+                "only the others are indexed"
+            )
         sections = markdown_sections(pages[0].text) if kind is DocKind.MARKDOWN else []
         chunks = chunk_document(str(path), pages, self.options, sections)
         if not chunks:
@@ -236,6 +257,8 @@ class _Ingestor:
             sha256=digest,
             kind=kind,
             chunking=self.signature,
+            title=document.title,
+            reader=READERS[kind],
             pages=pages,
             chunks=chunks,
             embeddings=embeddings,
@@ -247,6 +270,15 @@ class _Ingestor:
         self.report.pages += len(pages)
         self.report.chunks += len(chunks)
         return "updated" if existing else "added"
+
+    def _skip(self, record: FileRecord) -> str:
+        """An unchanged file. One indexed before files had titles gets its title from
+        the stored text (text and markdown are not read again for it)."""
+        if not record.title:
+            text = next((p.text for p in self.index.catalog.pages(record.id)), "")
+            title = markdown_title(text) if record.kind is DocKind.MARKDOWN else text_title(text)
+            self.index.catalog.set_title(record.id, title or Path(record.path).stem)
+        return "skipped"
 
 
 def _same_file(path: Path, other: str) -> bool:
@@ -295,7 +327,7 @@ def ingest(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILEN
                 report.failures.append(Failure(str(missing), "no such file or folder"))
         for failure in found.failures:
             reporter.note(f"failed: {failure}")
-        ingestor = _Ingestor(index, settings, report)
+        ingestor = _Ingestor(index, settings, report, reporter)
         with step(reporter, "ingesting", len(found.files), "files"):
             for candidate in found.files:
                 try:

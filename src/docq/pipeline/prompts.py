@@ -68,17 +68,6 @@ def answer_messages(
     return [Message("system", YES_NO_SYSTEM if yes_no else ANSWER_SYSTEM), Message("user", user)]
 
 
-VERIFY_SYSTEM = "You check answers against a document. Reply yes or no. " + _GUARD
-
-
-def verify_messages(question: str, answer: str, evidence: str) -> list[Message]:
-    user = (
-        f"<document>\n{_quote(evidence)}\n</document>\n\nQuestion: {question}\nProposed answer: {answer}\n\n"
-        "Does the document state that this is the answer to the question? Reply yes or no."
-    )
-    return [Message("system", VERIFY_SYSTEM), Message("user", user)]
-
-
 MEMO_SYSTEM = (
     "You know a collection of documents only through the memory below: one line per document. "
     "Help search it for the answer to a question. " + _GUARD.replace("<document>", "<memory>")

@@ -17,16 +17,15 @@ from enum import Enum
 from docq.indexers.index import DocumentIndex
 from docq.pipeline.answering import AnswerDraft
 from docq.pipeline.evidence import key_terms
-from docq.pipeline.routes.full import FullPlan
+from docq.pipeline.routes import FullPlan
 from docq.types import Route, ScoredChunk
 
 # One document this small costs little more to read whole than its retrieved passages,
-# and reading it misses nothing. Only one: many short documents (paragraph-sized files)
-# read whole are just more passages, and dilute the small model's attention (hotpot-50:
-# full reading of ~8 short documents F1 0.345 at 677 tokens, rag over 4 passages 0.378 at 380).
+# and reading it misses nothing; many short ones dilute attention (docs/design.md,
+# "Small-document rule").
 SMALL_ENOUGH = 1500
-# Escalating to full reading costs a cold prefill (about 180 tokens/s on 2 cores for the
-# 0.5B model): worth it up to ~20 s; beyond that, drafting clues is cheaper.
+# Escalating to full reading costs a cold prefill: worth it up to ~20 s on 2 cores
+# (docs/design.md, "Escalation").
 ESCALATE_FULL_MAX = 4096
 
 _GLOBAL = re.compile(

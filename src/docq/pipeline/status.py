@@ -12,6 +12,12 @@ from docq.types import FileRecord
 
 
 @dataclass(frozen=True)
+class FileStatus:
+    record: FileRecord
+    extractors: dict[str, int]  # pages per extractor; "none" counts pages without a text layer
+
+
+@dataclass(frozen=True)
 class IndexStatus:
     data_dir: str
     chroma: str
@@ -29,12 +35,20 @@ class IndexStatus:
     answer_model: str
     answer_model_ready: bool
     embed_model: str
-    file_list: tuple[FileRecord, ...] = ()
+    file_list: tuple[FileStatus, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["file_list"] = [
-            {"path": f.path, "kind": f.kind.value, "pages": f.pages, "tokens": f.tokens, "status": f.status}
+            {
+                "path": f.record.path,
+                "title": f.record.title,
+                "kind": f.record.kind.value,
+                "pages": f.record.pages,
+                "tokens": f.record.tokens,
+                "status": f.record.status,
+                "extractors": f.extractors,
+            }
             for f in self.file_list
         ]
         return data
@@ -74,5 +88,7 @@ def index_status(settings: Settings, with_files: bool = False) -> IndexStatus:
             answer_model=settings.model,
             answer_model_ready=answer_model_ready(settings),
             embed_model=index.catalog.get_meta("embed_model") or settings.embed_model,
-            file_list=tuple(index.catalog.files()) if with_files else (),
+            file_list=tuple(FileStatus(r, index.catalog.extractors(r.id)) for r in index.catalog.files())
+            if with_files
+            else (),
         )

@@ -20,7 +20,7 @@ from docq.store.migrations import migrate
 from docq.types import Chunk, DocKind, FileRecord, Page
 
 _CHUNK_COLUMNS = (
-    "c.id, f.path, c.ordinal, c.text, c.tokens, c.char_start, c.char_end, c.page_start, c.page_end, c.section"
+    "c.id, f.path, c.ordinal, c.text, c.tokens, c.char_start, c.char_end, c.page_start, c.page_end, c.section, f.title"
 )
 
 
@@ -36,6 +36,7 @@ def _chunk(row: sqlite3.Row | tuple) -> Chunk:
         page_start=row[7],
         page_end=row[8],
         section=row[9],
+        title=row[10],
     )
 
 
@@ -51,10 +52,12 @@ def _file(row: tuple) -> FileRecord:
         tokens=row[7],
         status=row[8],
         chunking=row[9],
+        title=row[10],
+        reader=row[11],
     )
 
 
-_FILE_COLUMNS = "id, path, size, mtime_ns, sha256, kind, pages, tokens, status, chunking"
+_FILE_COLUMNS = "id, path, size, mtime_ns, sha256, kind, pages, tokens, status, chunking, title, reader"
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,18 @@ class Catalog:
 
     def pages(self, file_id: int) -> list[Page]:
         rows = self._conn.execute(
-            "SELECT number, text FROM pages WHERE file_id=? ORDER BY ordinal", (file_id,)
+            "SELECT number, text, extractor FROM pages WHERE file_id=? ORDER BY ordinal", (file_id,)
         ).fetchall()
-        return [Page(number=r[0], text=r[1]) for r in rows]
+        return [Page(number=r[0], text=r[1], extractor=r[2]) for r in rows]
+
+    def extractors(self, file_id: int) -> dict[str, int]:
+        """Pages per extractor ("pdfium", "pypdf"; "" for text files), empty pages as "none"."""
+        rows = self._conn.execute(
+            "SELECT CASE WHEN trim(text) = '' THEN 'none' ELSE extractor END, count(*) FROM pages "
+            "WHERE file_id=? GROUP BY 1",
+            (file_id,),
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
 
     def chunks_for_file(self, file_id: int) -> list[Chunk]:
         rows = self._conn.execute(
@@ -156,7 +168,7 @@ class Catalog:
                 return
             for r in rows:
                 yield _chunk(r)
-            last = (rows[-1][10], rows[-1][2])
+            last = (rows[-1][11], rows[-1][2])
 
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT id FROM chunks")}
@@ -215,6 +227,8 @@ class Catalog:
         sha256: str,
         kind: DocKind,
         chunking: str,
+        title: str,
+        reader: str,
         pages: Sequence[Page],
         chunks: Sequence[Chunk],
         embeddings: np.ndarray,
@@ -228,14 +242,14 @@ class Catalog:
                 self._tombstone_file_chunks(old[0])
                 self._conn.execute("DELETE FROM files WHERE id=?", (old[0],))
             cur = self._conn.execute(
-                "INSERT INTO files (path, size, mtime_ns, sha256, kind, pages, tokens, status, chunking, ingested_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                (path, size, mtime_ns, sha256, kind.value, len(pages), tokens, chunking, time.time()),
+                "INSERT INTO files (path, size, mtime_ns, sha256, kind, pages, tokens, status, chunking, ingested_at, "
+                "title, reader) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                (path, size, mtime_ns, sha256, kind.value, len(pages), tokens, chunking, time.time(), title, reader),
             )
             file_id = int(cur.lastrowid or 0)
             self._conn.executemany(
-                "INSERT INTO pages (file_id, ordinal, number, text) VALUES (?, ?, ?, ?)",
-                [(file_id, i, p.number, p.text) for i, p in enumerate(pages)],
+                "INSERT INTO pages (file_id, ordinal, number, text, extractor) VALUES (?, ?, ?, ?, ?)",
+                [(file_id, i, p.number, p.text, p.extractor) for i, p in enumerate(pages)],
             )
             self._conn.executemany(
                 "INSERT INTO chunks (id, file_id, ordinal, page_start, page_end, char_start, char_end, section, "
@@ -267,6 +281,9 @@ class Catalog:
     def mark_ready(self, file_ids: Iterable[int]) -> None:
         with self._transaction():
             self._conn.executemany("UPDATE files SET status='ready' WHERE id=?", [(i,) for i in file_ids])
+
+    def set_title(self, file_id: int, title: str) -> None:
+        self._conn.execute("UPDATE files SET title=? WHERE id=?", (title, file_id))
 
     def touch(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Same content, new stat: remember the stat so the next run skips without hashing."""

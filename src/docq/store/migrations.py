@@ -50,6 +50,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (key, value) VALUES ('generation', '0');
     """,
+    # 2: ingest looks up each new file's hash (is it a link to a file already indexed?);
+    # without an index that is a table scan per file, slow at tens of thousands of files.
+    """
+    CREATE INDEX files_by_sha256 ON files(sha256);
+    """,
+    # 3: a title per file (shown in citations and read by the model); the reader that
+    # produced a file's text, so a better reader re-extracts only the files it affects
+    # (PDFs read by pypdf before PDFium arrived); the extractor of each PDF page.
+    """
+    ALTER TABLE files ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE files ADD COLUMN reader TEXT NOT NULL DEFAULT '';
+    ALTER TABLE pages ADD COLUMN extractor TEXT NOT NULL DEFAULT '';
+    UPDATE files SET reader = CASE kind WHEN 'pdf' THEN 'pypdf-0' ELSE 'text-1' END;
+    UPDATE pages SET extractor = 'pypdf' WHERE file_id IN (SELECT id FROM files WHERE kind = 'pdf');
+    """,
 )
 
 

@@ -10,26 +10,17 @@ after the documents; cold and short, it is asked before and after (*Just read tw
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from docq.pipeline.answering import answer_from
-from docq.pipeline.routes import RouteContext, RouteResult
+from docq.pipeline.routes import FullPlan, RouteContext, RouteResult
 from docq.types import FileRecord, ScoredChunk
 
-# Past this many tokens the 0.5B default reads worse than retrieval (DESIGN.md measured
-# whole-corpus reading at F1 0.10-0.13); the user's --max-context-tokens overrides it.
+# Past this many tokens the 0.5B reads worse than retrieval (docs/design.md, "Full
+# reading"); the user's --max-context-tokens overrides it.
 DEFAULT_BUDGET = 8192
 ANSWER_RESERVE = 1024  # prompt scaffolding, question and answer
 REREAD_BELOW = 2048  # documents this short are cheap to prefill again with the question first
 TOKENIZER_MARGIN = 1.15  # catalog counts are cl100k; model tokenizers run up to ~15% longer
-
-
-@dataclass(frozen=True)
-class FullPlan:
-    documents: tuple[FileRecord, ...]
-    tokens: int  # estimated, cl100k
-    budget: int
-    fits: bool  # every candidate document fits
 
 
 def budget_for(ctx: RouteContext) -> int:
@@ -75,4 +66,4 @@ def run_full(ctx: RouteContext, question: str, plan: FullPlan) -> RouteResult:
         repeat_question=reread,
         cache_prefix=not reread,
     )
-    return RouteResult(draft=draft, passages=tuple(documents), retrieve_ms=retrieve_ms)
+    return RouteResult(draft=draft, retrieve_ms=retrieve_ms)

@@ -1,6 +1,6 @@
 """memo: clues drafted from a global memory of the corpus drive retrieval (after *MemoRAG*).
 
-The light model reads the corpus memory (store.memory) and the question, and drafts a
+The light model reads the corpus memory (routes.memory) and the question, and drafts a
 short answer, sub-questions and key phrases. Each clue is a hybrid query; the question's
 own ranking and the clues' rankings are fused, and the result answered like rag. Worth
 it when the question's need is implicit or spread over documents (multi-hop).
@@ -16,9 +16,8 @@ from docq.indexers.hybrid import reciprocal_rank_fusion
 from docq.llm.backend import LLM, Generation
 from docq.pipeline import prompts
 from docq.pipeline.answering import answer_from
-from docq.pipeline.routes import RouteContext, RouteResult
-from docq.pipeline.routes.rag import order_passages
-from docq.store.memory import corpus_memory
+from docq.pipeline.routes import RouteContext, RouteResult, order_passages
+from docq.pipeline.routes.memory import corpus_memory
 from docq.types import ScoredChunk
 
 MEMORY_BUDGET = 3000  # tokens of corpus memory in the drafting prompt
@@ -111,7 +110,6 @@ def run_memo(ctx: RouteContext, question: str, drafter: LLM, hits: list[ScoredCh
     )
     return RouteResult(
         draft=draft,
-        passages=tuple(passages),
         retrieve_ms=retrieve_ms - drafting.prefill_ms - drafting.generate_ms,
         clues=tuple(clues.queries()),
         side_generations=(drafting,),
