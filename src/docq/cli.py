@@ -229,7 +229,22 @@ def status(
 # -- ask ------------------------------------------------------------------------------------
 
 RouteOpt = Annotated[Optional[str], typer.Option("--route", help="auto, rag, memo or full [default: auto].")]
+ShapeOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--shape",
+        help="Answer shape: auto (from the question), fact, explain, summary, document, yesno or list [default: auto].",
+    ),
+]
+ShortOpt = Annotated[Optional[bool], typer.Option("--short", help="A phrase: same as --shape fact.")]
+LongOpt = Annotated[Optional[bool], typer.Option("--long", help="A few cited sentences: same as --shape explain.")]
 TopK = Annotated[Optional[int], typer.Option("--top-k", help="Passages given to the model [default: 4].")]
+Compress = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--compress/--no-compress", help="Cut passages to the sentences that bear on the question [default: on]."
+    ),
+]
 MaxContext = Annotated[
     Optional[int], typer.Option("--max-context-tokens", help="Token budget for document text (0: the router decides).")
 ]
@@ -256,6 +271,10 @@ def _knob_flags(params: dict[str, Any]) -> dict[str, Any]:
     flags = {name: value for name, value in params.items() if name in KNOBS}
     if params.get("no_reorder"):
         flags["reorder"] = "off"
+    if params.get("short"):
+        flags["shape"] = "fact"
+    if params.get("long"):
+        flags["shape"] = "explain"
     flags.pop("route", None)  # a route is a choice per question, resolved by _route
     return flags
 
@@ -280,7 +299,11 @@ def ask(
     question: Annotated[Optional[str], typer.Argument(help="The question; read from stdin when omitted.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (see README) on stdout.")] = False,
     route: RouteOpt = None,
+    shape: ShapeOpt = None,
+    short: ShortOpt = None,
+    long: LongOpt = None,
     top_k: TopK = None,
+    compress: Compress = None,
     max_context_tokens: MaxContext = None,
     reorder: Reorder = None,
     no_reorder: NoReorder = None,
@@ -296,9 +319,15 @@ def ask(
 ) -> None:
     """Answer a question from the indexed documents, with citations.
 
+    The answer takes the shape the question asks for: a phrase for who/what/when, a few
+    cited sentences for how/why, a paragraph for "summarize", the document's title for
+    "which paper", yes or no, or a list.
+
     Examples:
 
       docq ask "Who was the duke in the battle of Hastings?"
+
+      docq ask --long "How did the Normans come to rule England?"
 
       echo "When was the Duchy founded?" | docq ask --json
     """
@@ -344,9 +373,15 @@ def evaluate(
     set_dir: Annotated[Path, typer.Argument(help="Folder with docs/ and qa.jsonl.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Figures and per-question rows as JSON.")] = False,
     route: RouteOpt = None,
+    shape: ShapeOpt = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.")] = None,
+    compress: Compress = None,
     sample: Annotated[Optional[int], typer.Option("--sample", help="A random sample of N questions.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for --sample.")] = 0,
+    split: Annotated[
+        Optional[str],
+        typer.Option("--split", help="tune or test: a fixed half of the set (tune rules on one, judge on the other)."),
+    ] = None,
     top_k: TopK = None,
     max_context_tokens: MaxContext = None,
     reorder: Reorder = None,
@@ -361,7 +396,7 @@ def evaluate(
     """Score docq on a QA set: EM, F1 (SQuAD normalisation), abstention precision/recall,
     retrieval recall@k, routes, prompt tokens and latency.
 
-    Example: docq eval ../shared/eval/squad-normans --sample 50 --route rag
+    Example: docq eval ../shared/eval/squad-normans --split tune --route rag
     """
     from docq.evaluation.runner import run_eval
     from docq.render import console_for, render_eval
@@ -374,6 +409,7 @@ def evaluate(
         limit=limit,
         sample=sample,
         seed=seed,
+        split=split,
         reporter=_reporter(ctx),
     )
     if as_json:
@@ -396,14 +432,18 @@ def doctor(
     kv_type: KvType = None,
     flash_attn: FlashAttn = None,
     llm_url: LlmUrl = None,
+    speed: Annotated[
+        bool, typer.Option("--speed/--no-speed", help="Time a short answer to estimate seconds per question.")
+    ] = True,
 ) -> None:
-    """Effective settings (and where each came from), models and their checksums, GPU
-    offload, the KV-cache type chosen and why, and index health. Exit 1 if a check fails."""
+    """Effective settings (and where each came from), which model answers and how long a
+    question takes on this machine, checksums, GPU offload, the KV-cache type chosen and
+    why, and index health. Exit 1 if a check fails."""
     from docq.pipeline.doctor import run_doctor
     from docq.render import console_for, render_doctor
 
     settings = _settings(ctx, **_knob_flags(locals()))
-    report = run_doctor(settings, _reporter(ctx))
+    report = run_doctor(settings, _reporter(ctx), speed=speed)
     if as_json:
         _print_json(report.to_dict())
     else:

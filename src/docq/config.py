@@ -23,6 +23,7 @@ else:  # pragma: no cover
 
 KV_TYPES = ("auto", "f16", "q8_0", "q4_0")
 ROUTES = ("auto", "rag", "memo", "full")
+SHAPE_CHOICES = ("auto", "fact", "explain", "summary", "document", "yesno", "list")
 SWITCH = ("auto", "on", "off")
 
 
@@ -50,8 +51,8 @@ def default_config_file() -> Path:
 class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     models_dir: Path = field(default_factory=_default_models_dir)
-    model: str = "qwen2.5-coder-0.5b"
-    draft_model: str = ""
+    model: str = "qwen2.5-coder-1.5b"
+    draft_model: str = "qwen2.5-coder-0.5b"
     embed_model: str = "all-minilm-l6-v2"
     n_ctx: int = 16384
     n_threads: int = 0
@@ -62,11 +63,13 @@ class Settings:
     llm_url: str = ""
     chroma_url: str = ""
     top_k: int = 4
+    compress: bool = True
     max_context_tokens: int = 0
-    max_answer_tokens: int = 96
+    max_answer_tokens: int = 0
     chunk_tokens: int = 200
     chunk_overlap: int = 40
     route: str = "auto"
+    shape: str = "auto"
     reorder: str = "auto"
     max_file_mb: int = 64
     follow_symlinks: bool = False
@@ -116,7 +119,11 @@ _KNOBS: tuple[Knob, ...] = (
     Knob("data_dir", "where the catalog and indexes live", "DOCQ_HOME"),
     Knob("models_dir", "where assembled model files are kept", "DOCQ_MODELS_DIR"),
     Knob("model", "answer model: a known name, a .gguf path, or hf:ORG/REPO/FILE.gguf", "DOCQ_MODEL"),
-    Knob("draft_model", "light model that drafts memo clues (default: the answer model)", "DOCQ_DRAFT_MODEL"),
+    Knob(
+        "draft_model",
+        "light model that drafts memo clues (MemoRAG's split: light drafter, strong answerer)",
+        "DOCQ_DRAFT_MODEL",
+    ),
     Knob("embed_model", "embedding model: all-minilm-l6-v2 or a BERT .gguf path", "DOCQ_EMBED_MODEL"),
     Knob("n_ctx", "model context size in tokens", "DOCQ_N_CTX"),
     Knob("n_threads", "CPU threads (0: all cores available)", "DOCQ_N_THREADS"),
@@ -127,15 +134,22 @@ _KNOBS: tuple[Knob, ...] = (
     Knob("llm_url", "OpenAI-compatible llama.cpp server instead of the in-process model", "DOCQ_LLM_URL"),
     Knob("chroma_url", "Chroma server (http://host:port) instead of the embedded store", "DOCQ_CHROMA_URL"),
     Knob("top_k", "passages given to the model", "DOCQ_TOP_K"),
+    Knob("compress", "cut each passage to its sentences that bear on the question", "DOCQ_COMPRESS"),
     Knob(
         "max_context_tokens",
         "token budget for document text in a prompt (0: decided by the router)",
         "DOCQ_MAX_CONTEXT_TOKENS",
     ),
-    Knob("max_answer_tokens", "most tokens an answer may have", "DOCQ_MAX_ANSWER_TOKENS"),
+    Knob("max_answer_tokens", "most tokens an answer may have (0: by its shape, 8 to 260)", "DOCQ_MAX_ANSWER_TOKENS"),
     Knob("chunk_tokens", "chunk size in tokens", "DOCQ_CHUNK_TOKENS"),
     Knob("chunk_overlap", "tokens repeated between neighbouring chunks", "DOCQ_CHUNK_OVERLAP"),
     Knob("route", "route for questions", "DOCQ_ROUTE", ROUTES),
+    Knob(
+        "shape",
+        "answer shape: auto (from the question's wording), fact, explain, summary, document, yesno, list",
+        "DOCQ_SHAPE",
+        SHAPE_CHOICES,
+    ),
     Knob(
         "reorder",
         "strongest passages at both ends of the context (auto: when 6 or more passages)",

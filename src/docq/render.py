@@ -163,7 +163,7 @@ def render_answer(result: Answer, console: Console, plain: bool) -> None:
     if result.abstained:
         console.print("Not found in the documents.", markup=False)
     else:
-        console.print(result.text, markup=False, highlight=False)
+        console.print(result.text, markup=False, highlight=False, soft_wrap=plain)
     if not result.citations:
         return
     if plain:
@@ -226,12 +226,16 @@ def _ratio(value: float | None) -> str:
 def render_eval(report: EvalReport, console: Console) -> None:
     from rich.table import Table
 
-    table = Table(title=f"docq eval {report.set_name} ({report.questions} questions)")
-    for column in ("EM", "F1", "abstain P", "abstain R", f"recall@{report.k}", "prompt tok", "TTFT p50", "total p50"):
+    split = "" if report.split == "all" else f", {report.split} half"
+    table = Table(title=f"docq eval {report.set_name} ({report.questions} questions{split})")
+    columns = ["EM", "F1", "right", "grounded", "abstain P", "abstain R", f"recall@{report.k}", "prompt tok"]
+    for column in (*columns, "TTFT p50", "total p50"):
         table.add_column(column, justify="right")
     table.add_row(
         f"{report.em:.3f}",
         f"{report.f1:.3f}",
+        f"{report.right:.3f}",
+        _ratio(report.grounded),
         _ratio(report.abstention_precision),
         _ratio(report.abstention_recall),
         _ratio(report.recall_at_k),
@@ -252,6 +256,13 @@ def render_eval(report: EvalReport, console: Console) -> None:
         )
     console.print(table)
     console.print(routes)
+    if report.grounded is not None:
+        kinds = Table(title="by kind")
+        for column in ("kind", "questions", "right", "grounded"):
+            kinds.add_column(column, justify="right")
+        for name, kind in sorted(report.kinds.items()):
+            kinds.add_row(name, str(kind.questions), str(kind.right), str(kind.grounded))
+        console.print(kinds)
 
 
 def render_doctor(report: DoctorReport, console: Console) -> None:

@@ -92,6 +92,14 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSentence:
+    """A sentence (or list item) of a long answer and the citations that support it."""
+
+    text: str
+    citations: tuple[int, ...]  # indexes into Answer.citations
+
+
+@dataclass(frozen=True)
 class Timings:
     retrieve: float = 0.0
     prefill: float = 0.0
@@ -116,4 +124,6 @@ class Answer:
     timings_ms: Timings
     tokens: TokenCounts
     model: str
+    shape: str = "fact"  # the answer's shape: fact, explain, summary, document, yesno, list
+    sentences: tuple[AnswerSentence, ...] = ()  # long answers: each sentence with its citations
     clues: tuple[str, ...] = ()

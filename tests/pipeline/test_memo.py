@@ -40,8 +40,8 @@ def test_template_echo_is_not_a_query() -> None:
 
 @pytest.mark.e2e
 def test_clues_from_the_real_model_parse_into_queries(tmp_path: Path) -> None:
-    """Draft with the default model on the bundled samples: whatever it writes must parse
-    into usable retrieval queries (not the template, not empty)."""
+    """Draft with the default light drafter on the bundled samples: whatever it writes must
+    parse into usable retrieval queries (not the template, not empty)."""
     from docq.indexers.index import DocumentIndex
     from docq.llm.loading import open_llm
     from docq.pipeline.ingest import ingest
@@ -50,7 +50,7 @@ def test_clues_from_the_real_model_parse_into_queries(tmp_path: Path) -> None:
 
     settings = make_settings(tmp_path / "data", n_ctx=8192)
     ingest([SAMPLES], settings)
-    llm = open_llm(settings)
+    llm = open_llm(settings, model=settings.draft_model)
     try:
         with DocumentIndex(settings) as index:
             clues, drafting = draft_clues(

@@ -79,6 +79,18 @@ def abstention_scores(outcomes: Iterable[tuple[bool, bool]]) -> Abstention:
     )
 
 
+def is_right(prediction: str, abstained: bool, answers: Sequence[str], all_of: Sequence[str], answerable: bool) -> bool:
+    """The papers/ rule: an answer is right when, after SQuAD normalisation, it contains one
+    of the gold answers and every phrase of `all_of`; an unanswerable question is right
+    when docq abstained."""
+    if not answerable:
+        return abstained
+    if abstained:
+        return False
+    text = normalize_answer(prediction)
+    return any(normalize_answer(a) in text for a in answers) and all(normalize_answer(p) in text for p in all_of)
+
+
 def answer_in_text(answers: Sequence[str], texts: Iterable[str]) -> bool:
     """Retrieval recall: does any gold answer occur (normalised) inside any retrieved text?"""
     normalized = [normalize_answer(t) for t in texts]

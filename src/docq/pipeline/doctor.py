@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from docq import __version__
 from docq.config import Settings, describe
 from docq.errors import DocqError
+from docq.llm.backend import LLM
 from docq.progress import SILENT, Reporter
 
 
@@ -35,6 +36,38 @@ class DoctorReport:
         }
 
 
+# Prompt and answer sizes of a typical question, from `docq eval` means (docs/design.md,
+# "Speed"): a phrase after ~700 prompt tokens, an explanation of ~120 tokens after ~900.
+TYPICAL = {"a short answer": (700, 10), "an explanation": (900, 120)}
+
+
+@dataclass(frozen=True)
+class SpeedEstimate:
+    prefill_per_s: float
+    decode_per_s: float
+
+    def seconds(self, prompt: int, generated: int) -> float:
+        return prompt / self.prefill_per_s + generated / self.decode_per_s
+
+    def describe(self) -> str:
+        typical = ", ".join(f"{what} ~{self.seconds(p, g):.0f} s" for what, (p, g) in TYPICAL.items())
+        return (
+            f"prefill {self.prefill_per_s:.0f} tokens/s, generation {self.decode_per_s:.1f} tokens/s here: "
+            f"{typical} (with the default passages)"
+        )
+
+
+def measure_speed(llm: LLM) -> SpeedEstimate:
+    """Time one short real completion: prefill and generation rates on this machine."""
+    from docq.llm.backend import Message
+
+    text = " ".join(["The lighthouse keeper trims the wick and logs the passing ships each night."] * 12)
+    generation = llm.complete([Message("user", f"{text}\nCount to twenty in words.")], max_tokens=16)
+    prefill = generation.prompt_tokens / max(generation.prefill_ms / 1000, 1e-3)
+    decode = max(generation.generated_tokens - 1, 1) / max(generation.generate_ms / 1000, 1e-3)
+    return SpeedEstimate(prefill_per_s=prefill, decode_per_s=decode)
+
+
 def _check(report: DoctorReport, name: str, probe) -> None:  # type: ignore[no-untyped-def]
     try:
         report.checks.append(Check(name, True, probe()))
@@ -42,7 +75,7 @@ def _check(report: DoctorReport, name: str, probe) -> None:  # type: ignore[no-u
         report.checks.append(Check(name, False, str(exc)))
 
 
-def run_doctor(settings: Settings, reporter: Reporter = SILENT) -> DoctorReport:
+def run_doctor(settings: Settings, reporter: Reporter = SILENT, speed: bool = True) -> DoctorReport:
     import llama_cpp
 
     from docq.llm.device import gpu_layers, plan_kv, supports_gpu_offload
@@ -74,6 +107,18 @@ def run_doctor(settings: Settings, reporter: Reporter = SILENT) -> DoctorReport:
         return f"{path} ({path.stat().st_size / 2**20:,.0f} MB{verified})"
 
     _check(report, "answer model", answer_model)
+
+    def question_time() -> str:
+        from docq.llm.loading import open_llm
+
+        llm = open_llm(settings, reporter)
+        try:
+            return f"{getattr(llm, 'name', settings.model)}: {measure_speed(llm).describe()}"
+        finally:
+            llm.close()
+
+    if speed and report.checks[-1].ok:
+        _check(report, "answer speed", question_time)
     if settings.draft_model:
         _check(
             report,

@@ -70,15 +70,8 @@ def supported(answer: str, texts: Iterable[str]) -> bool:
     return found / len(words) >= 0.6
 
 
-_YES_NO_START = re.compile(
-    r"^(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|shall|may|might|must)\b", re.IGNORECASE
-)
 _CHOICE = re.compile(r"\b(?:or|which of|whom of|who of|between|both)\b", re.IGNORECASE)
 _FUNCTION_WORDS = frozenset("a an the of in on at to for by and or with from as is was were".split())
-
-
-def is_yes_no_question(question: str) -> bool:
-    return bool(_YES_NO_START.match(question.strip())) and not re.search(r"\bor\b", question, re.IGNORECASE)
 
 
 def repeats_question(answer: str, question: str) -> bool:
@@ -94,47 +87,41 @@ def repeats_question(answer: str, question: str) -> bool:
 _AUXILIARIES = frozenset(
     "is are was were be been being am has have had do does did can could will would shall should may might must".split()
 )
-# Words before an -ed word that make it an adjective ("most trusted", "200 armed"), not a verb.
-_MODIFIERS = frozenset(
-    "a an the most more less least very well highly its his her their our my your "
-    "two three four five six seven eight nine ten dozen hundred thousand million billion".split()
-)
-_NOT_VERBS = frozenset("hundred sacred naked wicked beloved kindred rugged".split())  # -ed, never verbs
-_TOKEN = re.compile(f"{_WORD.pattern}|-", re.UNICODE)  # words, and hyphens as their own tokens
-_OPEN_QUESTION = re.compile(
-    r"^\s*(?:why|how(?!\s+(?:many|much|long|old|far|big|large|often|tall|high|wide|deep)\b))\b"
-    r"|\b(?:explain|describe|summari[sz]e)\b",
-    re.IGNORECASE,
-)
+_ANSWER_TOKEN = re.compile(rf"{_WORD.pattern}|[^\w\s]+", re.UNICODE)
 
 
-def reads_as_sentence(answer: str, question: str, min_words: int = 4) -> bool:
-    """A clause (a subject and its verb) where a phrase was asked for: the model copied a
-    sentence near the topic because it found no span that answers. Measured with the
-    default model (auto route): on squad-normans 14 such answers, 9 of them to
-    unanswerable questions, F1 0.15 on the other 5; on hotpot-50 one, F1 0.31. Questions
-    that ask how or why may be answered by a sentence and are left alone."""
-    if _OPEN_QUESTION.search(question):
-        return False
-    tokens = _TOKEN.findall(answer)
-    words = [t for t in tokens if t != "-"]
-    if len(words) < min_words:
-        return False
-    for i, word in enumerate(tokens[1:], start=1):
-        if not word.islower():
-            continue
-        if word in _AUXILIARIES:
-            return True
-        before = tokens[i - 1].lower()  # "-" in "Lion-hearted", a modifier in "most trusted"
-        if (
-            word.endswith("ed")
-            and len(word) > 4
-            and word not in _NOT_VERBS
-            and before not in ("-", *_MODIFIERS)
-            and not before.isdigit()
-        ):
-            return True
-    return False
+def extract_phrase(answer: str, question: str) -> str:
+    """The phrase of a sentence-shaped reply that answers: what is left once the words
+    restating the question are cut from its start and end ("Normandy is located in
+    France" to "In what country is Normandy located?" gives "France"). A cut needs a verb
+    of the question's clause in it (an auxiliary, or two words of the question), so a
+    phrase that only starts with a question word ("Duke William") is left whole."""
+    from docq.pipeline.grounding import stem
+
+    asked = {stem(w) for w in _WORD.findall(question)} | _FUNCTION_WORDS | _AUXILIARIES
+    tokens = [(m.group(0), m.start(), m.end()) for m in _ANSWER_TOKEN.finditer(answer)]
+
+    def restates(token: str) -> bool:
+        return not token[0].isalnum() or fold(token) in asked or stem(token) in asked
+
+    start = 0
+    while start < len(tokens) and restates(tokens[start][0]):
+        start += 1
+    end = len(tokens)
+    while end > start and restates(tokens[end - 1][0]):
+        end -= 1
+    if start == end:
+        return answer  # all of it restates the question: repeats_question judges that
+
+    def a_clause(cut: list[tuple[str, int, int]]) -> bool:
+        words = [t for t, _, _ in cut if t[0].isalnum()]
+        return any(fold(w) in _AUXILIARIES for w in words) or len(words) >= 2
+
+    if not a_clause(tokens[:start]):
+        start = 0
+    if not a_clause(tokens[end:]):
+        end = len(tokens)
+    return answer[tokens[start][1] : tokens[end - 1][2]].strip()
 
 
 _SPAN_WORD = re.compile(r"\S+")
@@ -168,7 +155,7 @@ def snap_to_text(answer: str, texts: Iterable[str], threshold: float = 0.8) -> s
                 score = matcher.ratio()
                 if score > best_score:
                     best, best_score = candidate, score
-    return best
+    return " ".join(best.split()) if best else None  # one line, though the span crossed a line break
 
 
 _INSTRUCTION = re.compile(

@@ -2,13 +2,18 @@
 
 Document text is quoted material, never instructions: it sits inside <document> tags
 whose closing tag cannot be forged from inside (BIPIA-style injections then read as data).
+Every answer prompt shares one system prompt and puts what differs between questions
+(the question and the shape of answer it needs) after the documents, so the system
+prompt and the documents form a prefix whose KV state can be reused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from docq.llm.backend import Message
+from docq.pipeline.question import Question, Shape
 from docq.types import Chunk
 
 NOT_FOUND = "NOT FOUND"
@@ -19,14 +24,43 @@ _GUARD = (
 )
 
 ANSWER_SYSTEM = (
-    "You answer questions using only the documents given. Reply with the answer only: the shortest exact phrase "
-    "copied from the documents (a name, number, date or short phrase). "
-    f"If the documents do not contain the answer, reply {NOT_FOUND}. " + _GUARD
+    "You answer questions about the user's documents using only what the documents say. "
+    f"When they do not contain the answer, you reply {NOT_FOUND}. " + _GUARD
 )
-YES_NO_SYSTEM = (
-    "You answer questions using only the documents given. The question can be answered yes or no: reply with "
-    f"yes or no only. If the documents do not say, reply {NOT_FOUND}. " + _GUARD
-)
+
+_CITE = "After each sentence, cite the documents it comes from by their ids in brackets, like [1] or [2][3]."
+INSTRUCTIONS: dict[Shape, str] = {
+    Shape.FACT: (
+        "Reply with the answer only: the shortest phrase from the documents that answers the question "
+        f"(a name, number, date or short phrase), not a sentence. If the documents do not contain it, reply {NOT_FOUND}."
+    ),
+    Shape.YES_NO: f"Reply yes or no only. If the documents do not say, reply {NOT_FOUND}.",
+    Shape.EXPLAIN: (
+        f"Answer in one to four sentences, using only facts the documents state. {_CITE} "
+        f"If the documents do not contain the answer, reply {NOT_FOUND}."
+    ),
+    Shape.SUMMARY: (
+        "Write one paragraph of at most 150 words that summarizes what the documents say about the subject of the "
+        f"question: its purpose, its main ideas and its results. {_CITE}"
+    ),
+    Shape.LIST: (
+        "List every item that answers the question, one per line, each line starting with '- ' and ending with "
+        f"the ids of the documents it comes from, like [1]. If the documents do not contain them, reply {NOT_FOUND}."
+    ),
+    Shape.DOCUMENT: (
+        "Which document answers the question? Reply with its id in brackets, like [2], then one sentence quoting "
+        f"what in that document shows it. If no document does, reply {NOT_FOUND}."
+    ),
+}
+# Most tokens an answer of each shape may take (a phrase, a few sentences, a paragraph).
+ANSWER_TOKENS: dict[Shape, int] = {
+    Shape.FACT: 48,
+    Shape.YES_NO: 8,
+    Shape.EXPLAIN: 200,
+    Shape.SUMMARY: 260,
+    Shape.LIST: 200,
+    Shape.DOCUMENT: 80,
+}
 
 
 def _quote(text: str) -> str:
@@ -35,9 +69,9 @@ def _quote(text: str) -> str:
 
 
 def label(chunk: Chunk) -> str:
-    from pathlib import Path
-
-    name = Path(chunk.source).name
+    """What the model reads about a passage's origin: the document's title (its file name
+    when it has none) and page; the path goes to the citation, not the prompt."""
+    name = chunk.title or Path(chunk.source).name
     if chunk.page_start is None:
         return name
     if chunk.page_end is not None and chunk.page_end != chunk.page_start:
@@ -48,7 +82,7 @@ def label(chunk: Chunk) -> str:
 def documents_block(passages: Sequence[Chunk]) -> str:
     """Numbered, quoted passages; the numbers are what citations refer to."""
     return "\n\n".join(
-        f'<document id="{i}" source="{_quote(label(c))}">\n{_quote(c.text)}\n</document>'
+        f'<document id="{i}" source="{_quote(label(c)).replace(chr(34), chr(39))}">\n{_quote(c.text)}\n</document>'
         for i, c in enumerate(passages, start=1)
     )
 
@@ -56,16 +90,17 @@ def documents_block(passages: Sequence[Chunk]) -> str:
 DOCUMENTS_END = "</document>\n\n"  # where a cacheable prompt prefix ends (see LocalLLM prefix_key)
 
 
-def answer_messages(
-    question: str, passages: Sequence[Chunk], *, repeat_question: bool = False, yes_no: bool = False
-) -> list[Message]:
+def answer_messages(question: Question, passages: Sequence[Chunk], *, repeat_question: bool = False) -> list[Message]:
     """The answer prompt. With `repeat_question` the question also comes before the
-    documents (*Just read twice*: a model reading a long context knows what to look for).
-    Yes/no questions get their own instruction: offering "yes or no" to every question
-    made the small model answer "Yes" to questions like "Who was Margaret's husband?"."""
-    before = f"Question: {question}\n\n" if repeat_question else ""
-    user = f"{before}Documents:\n{documents_block(passages)}\n\nQuestion: {question}\nAnswer:"
-    return [Message("system", YES_NO_SYSTEM if yes_no else ANSWER_SYSTEM), Message("user", user)]
+    documents (*Just read twice*: a model reading a long context knows what to look for)."""
+    before = f"Question: {question.text}\n\n" if repeat_question else ""
+    # The instruction comes before the question, which "Answer:" follows directly: placed
+    # between them it was echoed as the answer ("The shortest phrase from the documents...").
+    user = (
+        f"{before}Documents:\n{documents_block(passages)}\n\n"
+        f"{INSTRUCTIONS[question.shape]}\n\nQuestion: {question.text}\nAnswer:"
+    )
+    return [Message("system", ANSWER_SYSTEM), Message("user", user)]
 
 
 MEMO_SYSTEM = (

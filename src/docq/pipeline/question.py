@@ -48,7 +48,7 @@ _LIST = re.compile(
     rf"^\s*(?:list|name|enumerate)\b"
     rf"|\b(?:which|what)\s+(?:are\s+)?(?:the\s+)?{_NUMBER_WORDS}\b"
     r"|^\s*what are the\b"
-    r"|^\s*which\s+\w{3,}(?<!ss)(?<!us)(?<!is)s\b(?!\s+(?:is|was|has|does)\b)",
+    r"|^\s*which\s+\w{2,}s\b(?<!ss)(?<!us)(?<!is)(?!\s+(?:is|was|has|does)\b)",
     re.IGNORECASE,
 )
 _YES_NO = re.compile(

@@ -14,7 +14,9 @@ from docq.indexers.hybrid import reorder_for_long_context
 from docq.indexers.index import DocumentIndex
 from docq.llm.backend import LLM, Generation, TokenSink
 from docq.pipeline.answering import AnswerDraft
-from docq.types import FileRecord, ScoredChunk
+from docq.pipeline.compression import compress
+from docq.pipeline.question import Question, Shape
+from docq.types import Chunk, FileRecord, ScoredChunk
 
 RAG_BUDGET = 2048  # tokens of passages; a small model reads a short context best
 # Reordering is for long contexts (the setting of *Long-Context LLMs Meet RAG*). With the
@@ -49,15 +51,15 @@ class FullPlan:
     fits: bool  # every candidate document fits
 
 
-def within_budget(llm: LLM, ranked: list[ScoredChunk], budget: int) -> list[ScoredChunk]:
-    """Best-first passages while their text fits `budget` tokens of the model's tokenizer."""
-    kept: list[ScoredChunk] = []
+def within_budget(llm: LLM, passages: list[Chunk], budget: int) -> list[Chunk]:
+    """Passages in order while their text fits `budget` tokens of the model's tokenizer."""
+    kept: list[Chunk] = []
     used = 0
-    for hit in ranked:
-        cost = llm.count_tokens(hit.chunk.text) + 16  # + the <document> wrapper
+    for passage in passages:
+        cost = llm.count_tokens(passage.text) + 16  # + the <document> wrapper
         if kept and used + cost > budget:
             break
-        kept.append(hit)
+        kept.append(passage)
         used += cost
     return kept
 
@@ -66,8 +68,70 @@ def should_reorder(setting: str, passages: int) -> bool:
     return setting == "on" or (setting == "auto" and passages >= REORDER_FROM)
 
 
-def order_passages(ctx: RouteContext, ranked: list[ScoredChunk]) -> list[ScoredChunk]:
-    """The top passages within the budget; strongest at both ends when there are many."""
+def one_per_document(ranked: list[ScoredChunk]) -> list[ScoredChunk]:
+    """The best passage of each document, best first: "which paper" chooses between documents."""
+    seen: set[str] = set()
+    best = []
+    for hit in ranked:
+        if hit.chunk.source not in seen:
+            seen.add(hit.chunk.source)
+            best.append(hit)
+    return best
+
+
+def main_document(ranked: list[ScoredChunk]) -> str | None:
+    """The file that most of the top passages come from, when one holds at least half."""
+    top = ranked[:8]
+    if not top:
+        return None
+    counts: dict[str, int] = {}
+    for hit in top:
+        counts[hit.chunk.source] = counts.get(hit.chunk.source, 0) + 1
+    source = max(counts, key=lambda s: (counts[s], -next(i for i, h in enumerate(top) if h.chunk.source == s)))
+    return source if counts[source] * 2 >= len(top) else None
+
+
+# A summary starts from the document's opening (title, abstract, introduction: where
+# authors summarize their own work), then its passages that match the question.
+SUMMARY_OPENING_SHARE = 0.6
+
+
+def summary_passages(ctx: RouteContext, ranked: list[ScoredChunk], budget: int) -> list[Chunk] | None:
+    """The opening of the main document and its best passages, in reading order; None
+    when no single document stands out."""
+    source = main_document(ranked)
+    record = ctx.index.catalog.file_by_path(source) if source else None
+    if record is None:
+        return None
+    chunks = ctx.index.catalog.chunks_for_file(record.id)
+    opening = within_budget(ctx.llm, chunks, int(budget * SUMMARY_OPENING_SHARE))
+    chosen = {c.id: c for c in opening}
+    used = sum(ctx.llm.count_tokens(c.text) + 16 for c in chosen.values())
+    for hit in ranked:
+        if hit.chunk.source != source or hit.chunk.id in chosen:
+            continue
+        cost = ctx.llm.count_tokens(hit.chunk.text) + 16
+        if used + cost > budget:
+            break
+        chosen[hit.chunk.id] = hit.chunk
+        used += cost
+    return sorted(chosen.values(), key=lambda c: c.ordinal)
+
+
+def order_passages(ctx: RouteContext, question: Question, ranked: list[ScoredChunk]) -> list[Chunk]:
+    """The passages the answer model reads, within the budget: for "which paper" the best
+    passage of each document; for a summary the main document's opening and best
+    passages; else the top passages, the strongest at both ends when there are many.
+    Each is cut to its sentences that bear on the question (`--compress`), except a
+    summary's, which needs the whole opening."""
     budget = ctx.settings.max_context_tokens or RAG_BUDGET
-    kept = within_budget(ctx.llm, ranked[: ctx.settings.top_k], budget)
-    return reorder_for_long_context(kept) if should_reorder(ctx.settings.reorder, len(kept)) else kept
+    if question.shape is Shape.SUMMARY:
+        passages = summary_passages(ctx, ranked, budget)
+        if passages:
+            return passages
+    if question.shape is Shape.DOCUMENT:
+        ranked = one_per_document(ranked)
+    top = ranked[: ctx.settings.top_k]
+    ordered = reorder_for_long_context(top) if should_reorder(ctx.settings.reorder, len(top)) else top
+    pieces = [p for h in ordered for p in (compress(h.chunk, question) if ctx.settings.compress else [h.chunk])]
+    return within_budget(ctx.llm, pieces or [h.chunk for h in ordered[:1]], budget)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from docq.pipeline.answering import answer_from
+from docq.pipeline.question import Question
 from docq.pipeline.routes import FullPlan, RouteContext, RouteResult
 from docq.types import FileRecord, ScoredChunk
 
@@ -48,7 +49,7 @@ def plan_full(ctx: RouteContext, hits: list[ScoredChunk]) -> FullPlan:
     return FullPlan(documents=tuple(chosen), tokens=used, budget=budget, fits=len(chosen) == len(seen) > 0)
 
 
-def run_full(ctx: RouteContext, question: str, plan: FullPlan) -> RouteResult:
+def run_full(ctx: RouteContext, question: Question, plan: FullPlan) -> RouteResult:
     started = time.perf_counter()
     reread = plan.tokens < REREAD_BELOW
     # Short documents: most relevant first, as the small model reads the start best.

@@ -16,6 +16,7 @@ from docq.indexers.hybrid import reciprocal_rank_fusion
 from docq.llm.backend import LLM, Generation
 from docq.pipeline import prompts
 from docq.pipeline.answering import answer_from
+from docq.pipeline.question import Question
 from docq.pipeline.routes import RouteContext, RouteResult, order_passages
 from docq.pipeline.routes.memory import corpus_memory
 from docq.types import ScoredChunk
@@ -86,7 +87,7 @@ def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Gene
 
 def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[ScoredChunk] | None) -> list[ScoredChunk]:
     k = ctx.settings.top_k
-    own = hits if hits is not None else ctx.index.search(question, k * 2)
+    own = hits if hits is not None else ctx.index.search(question, k * 3)
     rankings: dict[str, list[str]] = {"question": [h.chunk.id for h in own]}
     by_id = {h.chunk.id: h for h in own}
     for i, query in enumerate(clues.queries()):
@@ -99,11 +100,11 @@ def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[Sc
     return [ScoredChunk(by_id[cid].chunk, score, ranks) for cid, score, ranks in fused]
 
 
-def run_memo(ctx: RouteContext, question: str, drafter: LLM, hits: list[ScoredChunk] | None = None) -> RouteResult:
+def run_memo(ctx: RouteContext, question: Question, drafter: LLM, hits: list[ScoredChunk] | None = None) -> RouteResult:
     started = time.perf_counter()
-    clues, drafting = draft_clues(ctx, drafter, question)
-    ranked = clue_retrieval(ctx, question, clues, hits)
-    passages = [h.chunk for h in order_passages(ctx, ranked)]
+    clues, drafting = draft_clues(ctx, drafter, question.text)
+    ranked = clue_retrieval(ctx, question.text, clues, hits)
+    passages = order_passages(ctx, question, ranked)
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft = answer_from(
         ctx.index, ctx.llm, question, passages, max_tokens=ctx.settings.max_answer_tokens, on_text=ctx.on_text

@@ -1,0 +1,95 @@
+"""Long answers, sentence by sentence: which passages each sentence cites, and whether
+those passages support it.
+
+Support is lexical: the share of a sentence's content words (stopwords aside, crudely
+stemmed) that occur in the passages it cites. A sentence the model wrote from its own
+knowledge, or padded with a claim the passages do not make, shares few words with them
+and is dropped. A sentence without markers is given the passage that supports it best.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docq.indexers.bm25 import STOPWORDS
+from docq.indexers.folding import fold
+
+_MARKERS = re.compile(r"\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
+_NUMBER = re.compile(r"\d+")
+# A sentence runs to . ! ? (and the markers right after it) before a capital, a digit or
+# a quote, or to the end of its line.
+_SENTENCE = re.compile(r".+?(?:[.!?]+(?:\s*\[[\d,;\s]+\])*(?=\s+[A-Z0-9\"'(\[])|$)")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+# Below this share of its content words in the passages it cites, a sentence is not
+# grounded in them (docs/design.md, "Grounded long answers").
+SUPPORTED_FROM = 0.5
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence (or list item) of a long answer."""
+
+    text: str  # without its markers
+    cited: tuple[int, ...]  # 0-based passage indexes it cites (or that support it best)
+    support: float  # share of its content words found in those passages
+
+
+def stem(word: str) -> str:
+    """A crude English stem, enough to match "partitions" with "partition" and "replicated"
+    with "replicate"; folded to lower case without accents."""
+    word = fold(word)
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_stems(text: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(text) if len(w) > 2 and fold(w) not in STOPWORDS}
+
+
+def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Sentences or list items with the 1-based passage numbers they cite."""
+    pieces = []
+    for line in text.replace("\r", "").split("\n"):
+        line = _BULLET.sub("", line).strip()
+        if not line:
+            continue
+        for match in _SENTENCE.finditer(line):
+            sentence = match.group(0).strip()
+            if not sentence:
+                continue
+            numbers = tuple(int(n) for m in _MARKERS.finditer(sentence) for n in _NUMBER.findall(m.group(1)))
+            body = _MARKERS.sub("", sentence).strip()
+            if body.strip(" .;:,-"):
+                pieces.append((body, tuple(dict.fromkeys(numbers))))
+    return pieces
+
+
+def support(sentence: str, passages: Sequence[str]) -> float:
+    words = content_stems(sentence)
+    if not words:
+        return 0.0
+    found = set().union(*(content_stems(p) for p in passages)) if passages else set()
+    return len(words & found) / len(words)
+
+
+def ground(text: str, passages: Sequence[str]) -> list[Claim]:
+    """Every claim of a long answer with the passages it rests on. A marker that names
+    no passage is ignored; a claim with no valid marker gets the best-supporting passage."""
+    claims = []
+    for body, numbers in split_claims(text):
+        cited = tuple(n - 1 for n in numbers if 0 < n <= len(passages))
+        score = support(body, [passages[i] for i in cited])
+        if score < SUPPORTED_FROM and passages:
+            # No marker, or one that points elsewhere (small models misnumber): the passage
+            # that supports the sentence best, when it does better.
+            best = max(range(len(passages)), key=lambda i: support(body, [passages[i]]))
+            best_score = support(body, [passages[best]])
+            if best_score > score or not cited:
+                cited, score = (best,), best_score
+        claims.append(Claim(body, cited, score))
+    return claims

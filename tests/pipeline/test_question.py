@@ -1,0 +1,48 @@
+"""Answer shapes from the question's wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from docq.pipeline.question import Question, Shape, shape_of
+
+
+@pytest.mark.parametrize(
+    ("question", "shape"),
+    [
+        ("Who was the duke in the battle of Hastings?", Shape.FACT),
+        ("In what country is Normandy located?", Shape.FACT),
+        ("How many faulty processes make consensus impossible?", Shape.FACT),
+        ("How long is the election timeout?", Shape.FACT),
+        ("Which of Bigtable and Spanner provides external consistency?", Shape.FACT),  # a choice: a phrase
+        ("How does MapReduce deal with stragglers?", Shape.EXPLAIN),
+        ("Why do tablet servers use Chubby?", Shape.EXPLAIN),
+        ("Explain the role of the master.", Shape.EXPLAIN),
+        ("What is the purpose of the E vector?", Shape.EXPLAIN),
+        ("Summarize the Raft paper.", Shape.SUMMARY),
+        ("What is the main argument of the end-to-end paper?", Shape.SUMMARY),
+        ("What is this report about?", Shape.SUMMARY),
+        ("Give me an overview of the design.", Shape.SUMMARY),
+        ("Which paper introduces the TrueTime API?", Shape.DOCUMENT),
+        ("In which document is the budget for 2024?", Shape.DOCUMENT),
+        ("What three properties cannot all hold?", Shape.LIST),
+        ("List the steps of a leader election.", Shape.LIST),
+        ("Which differences between local and remote calls does the note point out?", Shape.LIST),
+        ("What are the phases of the protocol?", Shape.LIST),
+        ("Is Rouen in Normandy?", Shape.YES_NO),
+        ("Were Scott Derrickson and Ed Wood of the same nationality?", Shape.YES_NO),
+        ("Was it Rollo or Richard who signed the treaty?", Shape.FACT),  # a choice, not yes/no
+        ("Which process replies to queries?", Shape.FACT),  # "process" is one thing, not a list
+    ],
+)
+def test_shapes_follow_the_wording(question: str, shape: Shape) -> None:
+    assert shape_of(question) is shape
+
+
+def test_a_question_is_read_once_with_its_key_terms_and_a_forced_shape() -> None:
+    question = Question.read("  Who   founded Normandy in 911? ")
+    assert question.text == "Who founded Normandy in 911?"
+    assert question.key_terms == ("Normandy", "911")
+    assert question.shape is Shape.FACT and not question.shape_forced
+    forced = Question.read("Who founded Normandy?", Shape.EXPLAIN)
+    assert forced.shape is Shape.EXPLAIN and forced.shape_forced and forced.long_form
