@@ -212,9 +212,8 @@ def render_status(st: IndexStatus, console: Console) -> None:
         )
         console.print(f"  {record.path}", markup=False)
         console.print(
-            f"      “{record.title}” · {record.kind.value}, {record.pages} pages, {record.tokens:,} tokens"
-            + (f" · pages {read_by}" if read_by else "")
-            + pending,
+            f"      “{record.title}” · {record.kind.value}, {record.pages} page{'s' if record.pages != 1 else ''}, "
+            f"{record.tokens:,} tokens" + (f" · pages {read_by}" if read_by else "") + pending,
             markup=False,
         )
 
