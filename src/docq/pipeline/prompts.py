@@ -34,7 +34,12 @@ INSTRUCTIONS: dict[Shape, str] = {
         "Reply with the answer only: the shortest phrase from the documents that answers the question "
         f"(a name, number, date or short phrase), not a sentence. If the documents do not contain it, reply {NOT_FOUND}."
     ),
-    Shape.YES_NO: f"Reply yes or no only. If the documents do not say, reply {NOT_FOUND}.",
+    # "If they do not say, NOT FOUND" made the model refuse comparisons the documents settle
+    # ("Are A and B both American?" when one is French): docs/design.md, "The answer step".
+    Shape.YES_NO: (
+        "Reply yes or no only, judging from what the documents say about each thing the question names. "
+        f"Reply {NOT_FOUND} only if the documents say nothing about them."
+    ),
     Shape.EXPLAIN: (
         f"Answer in one to four sentences, using only facts the documents state. {_CITE} "
         f"If the documents do not contain the answer, reply {NOT_FOUND}."
