@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 from docq.indexers.folding import fold
 from docq.indexers.index import DocumentIndex
@@ -251,8 +252,6 @@ def _document_answer(
     index: DocumentIndex, reply: str, passages: Sequence[Chunk], generation: Generation
 ) -> AnswerDraft:
     """ "Which paper...": the title of the document the model picked, and its passage."""
-    from pathlib import Path
-
     markers = [int(m) for m in _MARKER.findall(reply)]
     explanation = _MARKER.sub("", reply).strip().split("\n", 1)[0].strip()
     picked = next((m - 1 for m in markers if 0 < m <= len(passages)), None)
