@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docq.indexers.bm25 import BM25Index, analyze
+from docq.indexers.bm25 import BM25Index, analyze, spelling_variants
 
 DOCS = [
     ("a", "Muhammad Ali fought Jimmy Ellis in Houston in 1971."),
@@ -27,6 +27,23 @@ def test_knows_accepts_close_spellings_of_words_but_not_numbers() -> None:
     assert index.knows("Jumieges") and index.knows("Muhummad") and index.knows("European")
     assert not index.knows("Charlemagne")
     assert not index.knows("912") and index.knows("911")
+
+
+def test_a_query_word_the_corpus_lacks_finds_its_other_regular_spelling() -> None:
+    index = BM25Index.build(
+        [
+            *DOCS,
+            ("us", "The random surfer models the behavior of a user at the center of the web."),
+            ("uk", "Modelling the colour of the county's harbours."),
+        ],
+        generation=1,
+    )
+    assert [i for i, _ in index.search("user behaviour", 2)] == ["us"]
+    assert [i for i, _ in index.search("centre", 2)] == ["us"]
+    assert [i for i, _ in index.search("color", 2)] == ["uk"] and index.search("harbors", 2)[0][0] == "uk"
+    assert index.search("country", 2) == []  # a different word, however close, is not a spelling
+    assert spelling_variants("organisation") == ["organization"] and spelling_variants("modeling") == ["modelling"]
+    assert spelling_variants("filling") == [] and spelling_variants("bought") == []
 
 
 def test_save_load_roundtrip_and_damage(tmp_path: Path) -> None:

@@ -153,3 +153,9 @@ def test_which_document_answers_with_its_title_and_passage(index_settings: Setti
         index_settings, "The one about castles of earth and timber.", "Which document is about castles?"
     )
     assert unnumbered.text == "Norman Castles"
+
+
+def test_which_document_abstains_when_the_model_says_none_does(index_settings: Settings) -> None:
+    draft = _answer(index_settings, "[1] NOT FOUND", "Which document tells of the Battle of Hastings?")
+    assert draft.abstained and "no document" in draft.reason
+    assert draft.text == "" and not draft.citations

@@ -25,6 +25,10 @@ from docq.pipeline.question import Question, Shape, shape_of
         ("Give me an overview of the design.", Shape.SUMMARY),
         ("Which paper introduces the TrueTime API?", Shape.DOCUMENT),
         ("In which document is the budget for 2024?", Shape.DOCUMENT),
+        ("Which papers use GPUs?", Shape.DOCUMENT),
+        # "file" modifies the noun that heads the phrase: a fact, not a document
+        ("What file format does Bigtable use internally to store its data?", Shape.FACT),
+        ("Which file system does Bigtable keep its log and data files in?", Shape.FACT),
         ("What three properties cannot all hold?", Shape.LIST),
         ("List the steps of a leader election.", Shape.LIST),
         ("Which differences between local and remote calls does the note point out?", Shape.LIST),

@@ -29,6 +29,38 @@ STOPWORDS = frozenset(
 )
 
 
+# Regular British and American spellings of one word: (British, American, the endings
+# that may follow). behaviour/behavior, organise/organize, analyse/analyze, centre/center,
+# modelling/modeling (after -e- or -a-), catalogue/catalog, defence/defense.
+_VARIANTS = (
+    ("our", "or", "s|ed|ing|al|ally|ite|ites|able|ful|"),
+    ("is", "iz", "e|es|ed|ing|ation|ations|er|ers"),
+    ("ys", "yz", "e|es|ed|ing|er|ers"),
+    ("tre", "ter", "s|"),
+    ("ll", "l", "ed|ing|er|ers"),
+    ("ogue", "og", "s|"),
+    ("ence", "ense", "s|"),
+)
+_SPELLINGS = tuple(
+    (
+        re.compile(
+            rf"(?<=[a-z]{{3}}[ae]){old}(?=(?:{ending})$)" if old in ("ll", "l") else rf"(?<=\w\w){old}(?=(?:{ending})$)"
+        ),
+        new,
+    )
+    for british, american, ending in _VARIANTS
+    for old, new in ((british, american), (american, british))
+)
+
+
+def spelling_variants(word: str) -> list[str]:
+    """The word's other regular spellings (British <-> American); [] for short words."""
+    if len(word) < 5:
+        return []
+    variants = (pattern.sub(replacement, word, count=1) for pattern, replacement in _SPELLINGS)
+    return list(dict.fromkeys(v for v in variants if v != word))
+
+
 def analyze(text: str) -> list[str]:
     """Lower-case, accent-free words without stopwords: "Jumièges" and "jumieges" match."""
     return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
@@ -52,8 +84,10 @@ class BM25Index:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first; chunks sharing no term with the query are left out."""
-        terms = analyze(query)
-        if self.model is None or not terms:
+        if self.model is None:
+            return []
+        terms = [self._spelling(t) for t in analyze(query)]
+        if not terms:
             return []
         scores = self.model.get_scores(terms)
         k = min(k, len(scores))
@@ -76,6 +110,15 @@ class BM25Index:
         if self._vocabulary is None:
             self._vocabulary = [w for w in self.model.idf if len(w) >= 4] if self.model else []
         return bool(get_close_matches(word, self._vocabulary, n=1, cutoff=0.75))
+
+    def _spelling(self, term: str) -> str:
+        """A query word the corpus lacks, in the British or American spelling the corpus
+        uses ("behaviour" finds "behavior", "modeling" "modelling"). Only regular
+        spelling variants: a looser match (any close word) turned "country" into
+        "county" and "bought" into "brought" (docs/design.md, "Retrieval")."""
+        if self.model is None or term in self.model.idf:
+            return term
+        return next((v for v in spelling_variants(term) if v in self.model.idf), term)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -27,7 +27,7 @@ class Shape(str, Enum):
 
 
 SHAPES = tuple(s.value for s in Shape)
-_DOCUMENT_WORDS = r"(?:paper|document|article|file|report|essay|study|book|publication|note|memo|chapter)s?"
+_DOCUMENT_NOUNS = "paper|document|article|file|report|essay|study|book|publication|note|memo|chapter"
 _SUMMARY = re.compile(
     r"^\s*(?:summari[sz]e|sum up|give (?:me )?(?:a |an )?(?:summary|overview|gist))\b"
     r"|\b(?:summary|overview|gist|tl;?dr)\b"
@@ -36,7 +36,17 @@ _SUMMARY = re.compile(
     r"|^\s*what (?:is|are|was|were) (?:the |this |these |that )?.{0,80}\babout\s*\??\s*$",
     re.IGNORECASE,
 )
-_DOCUMENT = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?{_DOCUMENT_WORDS}\b", re.IGNORECASE)
+# "Which paper introduces X?" asks for a document; "What file format does X use?" does not:
+# the document word must head its phrase, so a singular one is followed by a verb (a word
+# in -s or -ed, or an auxiliary), a relative word, a preposition, an -ly adverb or the end.
+_HEADS = (
+    r"(?:\w+(?:s|ed|ly)|is|was|does|did|has|had|can|could|would|will|should|may|might|first|"
+    r"that|which|who|where|in|on|of|about|from|by|with|for|to|among|between)\b|[?,.]|$"
+)
+_DOCUMENT = re.compile(
+    rf"\b(?:which|what)\s+(?:\w+\s+)?(?:{_DOCUMENT_NOUNS})(?:s\b|\s+(?={_HEADS})|(?=[?,.]|$))",
+    re.IGNORECASE,
+)
 _EXPLAIN = re.compile(
     r"^\s*(?:why|how)\b(?!\s+(?:many|much|long|old|far|big|large|often|tall|high|wide|deep|fast|soon|large|small)\b)"
     r"|^\s*(?:explain|describe|discuss|outline)\b"
