@@ -15,6 +15,12 @@ from docq.indexers.cleaning import clean_pdf_text, drop_running_lines, normalize
         # TeX OT1 ligatures as PDFium passes them: ff, fi, ffi, and a lone CR for fl
         ("e\x0bectively simpli\x0ced, e\x0eciently, \x0cnal", "effectively simplified, efficiently, final"),
         ('unlike "\rat" documents', 'unlike "flat" documents'),
+        # OT1 double quotes: `` at the backslash's code, '' at the straight quote's
+        (
+            'behavior of a \\random surfer". The \\gets bored" part',
+            "behavior of a “random surfer”. The “gets bored” part",
+        ),
+        ('"C:\\Users\\me" and printf("\\n")', '"C:\\Users\\me" and printf("\\n")'),  # paths and escapes stay
         # the same control bytes from a symbol font with no Unicode map are dropped
         ("Tom Leighton \x01 \x04\r\nnext line", "Tom Leighton\nnext line"),
         ("\x1f\x1e\x1d\x1c\x1b title", "title"),

@@ -11,8 +11,10 @@ import pytest
 from docq.config import Settings
 from docq.errors import IndexLockedError
 from docq.indexers.index import DocumentIndex
+from docq.indexers.readers import READERS
 from docq.pipeline.ingest import forget, ingest, reindex
 from docq.store.lock import write_lock
+from docq.types import DocKind
 
 from ..conftest import NORMANS_PARAGRAPHS, write_image_only_pdf, write_pdf
 
@@ -266,7 +268,7 @@ def test_an_index_of_release_1_upgrades_and_re_extracts_only_pdfs(settings: Sett
     assert (report.updated, report.skipped, report.added) == (1, 2, 0)  # the PDF is read again, nothing else
     with DocumentIndex(settings) as index:
         files = {Path(f.path).name: f for f in index.catalog.files()}
-        assert {f.reader for f in files.values()} == {"pdfium-1", "text-1"}
+        assert {f.reader for f in files.values()} == {READERS[DocKind.PDF], "text-1"}
         assert files["guide.md"].title == "Keeper's Guide"  # titles of unchanged files come from their text
         assert files["history.txt"].title == "Normans"  # its first line is a heading
         assert index.catalog.extractors(files["paper.pdf"].id) == {"pdfium": 2}

@@ -3,8 +3,8 @@
 PDF extractors leave artefacts that break words for search and for the model: PDFium
 ends lines in CR LF and marks a hyphen at a line break as U+FFFE ("col\\ufffelection");
 fonts in TeX's OT1 encoding give their ligatures as control characters ("e\\x0bective"
-for "effective", "\\x0cnal" for "final", a lone CR for "fl"); pypdf breaks words at line
-ends with a hyphen. Running page headers and footers repeat on every page and would
+for "effective", "\\x0cnal" for "final", a lone CR for "fl") and its double quotes as a
+backslash and a straight quote; pypdf breaks words at line ends with a hyphen. Running page headers and footers repeat on every page and would
 read as part of the text. Chunk offsets are taken on the cleaned text, so they stay exact.
 """
 
@@ -22,6 +22,11 @@ _LETTER = r"[^\W\d_]"
 # A ligature code counts only next to a letter: elsewhere the same bytes are glyphs of a
 # symbol font without a Unicode map, which are dropped below.
 _LIGATURE = re.compile(rf"(?<={_LETTER})[\x0b-\x0f]|[\x0b-\x0f](?={_LETTER})")
+# OT1 also puts the opening double quote (``) at the backslash's code and the closing one
+# ('') at the straight quote's: PDFium gives `\\random surfer"` for “random surfer”. A
+# backslash counts as a quote only where a word starts after a space or bracket and a
+# straight quote closes it on the same line (a path or an escape in code does not).
+_OT1_QUOTES = re.compile(rf'(?<![^\s(\[])\\(?={_LETTER})([^"\\\n]{{0,160}}?[^\s\\])"')
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
 _LINE_END_HYPHEN = re.compile(r"(\w)-\n(\w)")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
@@ -41,6 +46,7 @@ def clean_pdf_text(text: str) -> str:
     text = text.replace("\xad\n", "").replace("\xad", "")  # a soft hyphen, the same thing
     text = re.sub(rf"\r(?={_LETTER})", OT1_LIGATURES["\x0d"], text)  # fl: a CR that is not a line end
     text = _LIGATURE.sub(lambda m: OT1_LIGATURES[m.group(0)], text)
+    text = _OT1_QUOTES.sub(r"“\1”", text)
     text = normalize_text(text)
     text = _CONTROL.sub("", text)
     text = _LINE_END_HYPHEN.sub(r"\1\2", text)  # pypdf: "exam-\nple"

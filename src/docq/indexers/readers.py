@@ -25,7 +25,7 @@ SUFFIXES: dict[str, DocKind] = {
 }
 # What produced a file's stored text; a file read by an older reader is read again on the
 # next ingest (text and markdown readers are unchanged since the first release).
-READERS: dict[DocKind, str] = {DocKind.PDF: "pdfium-1", DocKind.TEXT: "text-1", DocKind.MARKDOWN: "text-1"}
+READERS: dict[DocKind, str] = {DocKind.PDF: "pdfium-2", DocKind.TEXT: "text-1", DocKind.MARKDOWN: "text-1"}
 
 _SNIFF_BYTES = 8192
 # Fallbacks in order: a BOM wins, then strict UTF-8, then the Windows code page most
