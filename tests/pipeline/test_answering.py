@@ -159,3 +159,10 @@ def test_which_document_abstains_when_the_model_says_none_does(index_settings: S
     draft = _answer(index_settings, "[1] NOT FOUND", "Which document tells of the Battle of Hastings?")
     assert draft.abstained and "no document" in draft.reason
     assert draft.text == "" and not draft.citations
+
+
+def test_a_list_in_a_sentence_stays_a_cited_sentence(index_settings: Settings) -> None:
+    reply = "Norman castles were built of earth, timber and later stone. [1]"
+    draft = _answer(index_settings, reply, "What materials were Norman castles built of?", Shape.LIST)
+    assert draft.text == "Norman castles were built of earth, timber and later stone. [1]"
+    assert [s.citations for s in draft.sentences] == [(0,)]

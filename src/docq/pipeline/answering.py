@@ -30,7 +30,7 @@ from docq.pipeline.evidence import (
     snap_to_text,
     supported,
 )
-from docq.pipeline.grounding import SUPPORTED_FROM, content_stems, ground
+from docq.pipeline.grounding import BULLET, SUPPORTED_FROM, content_stems, ground
 from docq.pipeline.question import Question, Shape
 from docq.types import AnswerSentence, Chunk, Citation
 
@@ -297,8 +297,9 @@ def _long_answer(
     def marked(sentence: AnswerSentence) -> str:
         return sentence.text + " " + "".join(f"[{n + 1}]" for n in sentence.citations)
 
-    joiner = "\n" if question.shape is Shape.LIST else " "
-    prefix = "- " if question.shape is Shape.LIST else ""
+    itemized = question.shape is Shape.LIST and sum(bool(BULLET.match(line)) for line in reply.splitlines()) > 1
+    joiner = "\n" if itemized else " "
+    prefix = "- " if itemized else ""
     return AnswerDraft(
         text=joiner.join(prefix + marked(s) for s in sentences),
         abstained=False,

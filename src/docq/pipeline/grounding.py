@@ -22,7 +22,7 @@ _NUMBER = re.compile(r"\d+")
 # a quote, or to the end of its line.
 _SENTENCE = re.compile(r".+?(?:[.!?]+(?:\s*\[[\d,;\s]+\])*(?=\s+[A-Z0-9\"'(\[])|$)")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # Below this share of its content words in the passages it cites, a sentence is not
 # grounded in them (docs/design.md, "Grounded long answers").
 SUPPORTED_FROM = 0.5
@@ -55,7 +55,7 @@ def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """Sentences or list items with the 1-based passage numbers they cite."""
     pieces = []
     for line in text.replace("\r", "").split("\n"):
-        line = _BULLET.sub("", line).strip()
+        line = BULLET.sub("", line).strip()
         if not line:
             continue
         for match in _SENTENCE.finditer(line):

@@ -48,9 +48,11 @@ INSTRUCTIONS: dict[Shape, str] = {
         "Write one paragraph of at most 150 words that summarizes what the documents say about the subject of the "
         f"question: its purpose, its main ideas and its results. {_CITE}"
     ),
+    # Asked for "- " lines, the 1.5B wrote one item or a line of bare ids; asked for
+    # sentences, it named every item (docs/design.md, "The answer step").
     Shape.LIST: (
-        "List every item that answers the question, one per line, each line starting with '- ' and ending with "
-        f"the ids of the documents it comes from, like [1]. If the documents do not contain them, reply {NOT_FOUND}."
+        f"Name every item that answers the question, in one or two sentences. {_CITE} "
+        f"If the documents do not contain them, reply {NOT_FOUND}."
     ),
     Shape.DOCUMENT: (
         "Which document answers the question? Reply with its id in brackets, like [2], then one sentence quoting "
