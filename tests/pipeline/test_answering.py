@@ -155,12 +155,6 @@ def test_which_document_answers_with_its_title_and_passage(index_settings: Setti
     assert unnumbered.text == "Norman Castles"
 
 
-def test_which_document_abstains_when_the_model_says_none_does(index_settings: Settings) -> None:
-    draft = _answer(index_settings, "[1] NOT FOUND", "Which document tells of the Battle of Hastings?")
-    assert draft.abstained and "no document" in draft.reason
-    assert draft.text == "" and not draft.citations
-
-
 def test_a_list_in_a_sentence_stays_a_cited_sentence(index_settings: Settings) -> None:
     reply = "Norman castles were built of earth, timber and later stone. [1]"
     draft = _answer(index_settings, reply, "What materials were Norman castles built of?", Shape.LIST)

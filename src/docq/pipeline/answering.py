@@ -254,8 +254,6 @@ def _document_answer(
     """ "Which paper...": the title of the document the model picked, and its passage."""
     markers = [int(m) for m in _MARKER.findall(reply)]
     explanation = _MARKER.sub("", reply).strip().split("\n", 1)[0].strip()
-    if _NOT_FOUND.match(explanation):  # "[1] NOT FOUND": an id, then no document after all
-        return abstain(Abstention.MODEL, "the model named no document", generation)
     picked = next((m - 1 for m in markers if 0 < m <= len(passages)), None)
     if picked is None:  # no usable id: the passage its explanation rests on, if any
         claims = ground(explanation, [p.text for p in passages])
