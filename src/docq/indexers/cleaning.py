@@ -4,8 +4,9 @@ PDF extractors leave artefacts that break words for search and for the model: PD
 ends lines in CR LF and marks a hyphen at a line break as U+FFFE ("col\\ufffelection");
 fonts in TeX's OT1 encoding give their ligatures as control characters ("e\\x0bective"
 for "effective", "\\x0cnal" for "final", a lone CR for "fl") and its double quotes as a
-backslash and a straight quote; pypdf breaks words at line ends with a hyphen. Running page headers and footers repeat on every page and would
-read as part of the text. Chunk offsets are taken on the cleaned text, so they stay exact.
+backslash and a straight quote; pypdf breaks words at line ends with a hyphen. Running
+page headers and footers repeat on every page and would read as part of the text. Chunk
+offsets are taken on the cleaned text, so they stay exact.
 """
 
 from __future__ import annotations
