@@ -30,25 +30,22 @@ STOPWORDS = frozenset(
 
 
 # Regular British and American spellings of one word: (British, American, the endings
-# that may follow). behaviour/behavior, organise/organize, analyse/analyze, centre/center,
-# modelling/modeling (after -e- or -a-), catalogue/catalog, defence/defense.
+# that may follow, what must come before). behaviour/behavior, organise/organize,
+# analyse/analyze, centre/center, modelling/modeling (after -e- or -a-: not
+# filling/filing), catalogue/catalog, defence/defense.
+_ANY = r"\w\w"
 _VARIANTS = (
-    ("our", "or", "s|ed|ing|al|ally|ite|ites|able|ful|"),
-    ("is", "iz", "e|es|ed|ing|ation|ations|er|ers"),
-    ("ys", "yz", "e|es|ed|ing|er|ers"),
-    ("tre", "ter", "s|"),
-    ("ll", "l", "ed|ing|er|ers"),
-    ("ogue", "og", "s|"),
-    ("ence", "ense", "s|"),
+    ("our", "or", "s|ed|ing|al|ally|ite|ites|able|ful|", _ANY),
+    ("is", "iz", "e|es|ed|ing|ation|ations|er|ers", _ANY),
+    ("ys", "yz", "e|es|ed|ing|er|ers", _ANY),
+    ("tre", "ter", "s|", _ANY),
+    ("ll", "l", "ed|ing|er|ers", r"[a-z]{3}[ae]"),
+    ("ogue", "og", "s|", _ANY),
+    ("ence", "ense", "s|", _ANY),
 )
 _SPELLINGS = tuple(
-    (
-        re.compile(
-            rf"(?<=[a-z]{{3}}[ae]){old}(?=(?:{ending})$)" if old in ("ll", "l") else rf"(?<=\w\w){old}(?=(?:{ending})$)"
-        ),
-        new,
-    )
-    for british, american, ending in _VARIANTS
+    (re.compile(rf"(?<={before}){old}(?=(?:{ending})$)"), new)
+    for british, american, ending, before in _VARIANTS
     for old, new in ((british, american), (american, british))
 )
 

@@ -41,10 +41,10 @@ _SUMMARY = re.compile(
 # in -s or -ed, or an auxiliary), a relative word, a preposition, an -ly adverb or the end.
 _HEADS = (
     r"(?:\w+(?:s|ed|ly)|is|was|does|did|has|had|can|could|would|will|should|may|might|first|"
-    r"that|which|who|where|in|on|of|about|from|by|with|for|to|among|between)\b|[?,.]|$"
+    r"that|which|who|where|in|on|of|about|from|by|with|for|to|among|between)\b"
 )
 _DOCUMENT = re.compile(
-    rf"\b(?:which|what)\s+(?:\w+\s+)?(?:{_DOCUMENT_NOUNS})(?:s\b|\s+(?={_HEADS})|(?=[?,.]|$))",
+    rf"\b(?:which|what)\s+(?:\w+\s+)?(?:{_DOCUMENT_NOUNS})(?:s\b|\s+(?={_HEADS})|(?=\s*(?:[?,.]|$)))",
     re.IGNORECASE,
 )
 _EXPLAIN = re.compile(
