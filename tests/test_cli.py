@@ -34,10 +34,13 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
     assert result.output.strip().count("\n") == 0 and "--route must be" in result.output
 
 
-def test_asking_an_empty_index_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["--data-dir", str(tmp_path), "ask", "anything?"])
-    assert result.exit_code == 1
-    assert "is empty; run `docq ingest PATH` first" in result.output
+def test_reading_a_folder_without_an_index_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    mistyped = tmp_path / "no-such-index"
+    for command in (["ask", "anything?"], ["status"]):
+        result = runner.invoke(app, ["--data-dir", str(mistyped), *command])
+        assert result.exit_code == 1
+        assert "no docq index here; run `docq ingest PATH` first" in result.output
+    assert not mistyped.exists()
 
 
 def test_ingest_reports_failures_with_exit_4(tmp_path: Path) -> None:

@@ -74,10 +74,37 @@ def handles_errors(fn: F) -> F:
         except KeyboardInterrupt:
             _fail("interrupted; anything half-written is repaired by the next run", 130, state.verbose)
         except BrokenPipeError:  # `docq ask ... | head`: the reader left, nothing to report
-            sys.stderr.close()
+            _quiet_stdout()
             raise typer.Exit(0) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # the OS, SQLite, Chroma: one line naming the file, not a traceback
+            from docq.errors import describe_failure
+
+            _fail(describe_failure(exc, _data_dir(state)), int(ExitCode.ERROR), state.verbose)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout is gone: point stdout at /dev/null so the flush at exit does
+    not fail again (Python would print an error and exit 1)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _data_dir(state: CliState) -> Path:
+    try:
+        from docq.config import load_settings
+
+        return load_settings(state.overrides).data_dir
+    except DocqError:
+        return Path(state.overrides.get("data_dir") or ".")
 
 
 def _settings(ctx: typer.Context, **flags: Any):  # type: ignore[no-untyped-def]
@@ -339,6 +366,7 @@ def ask(
         if is_tty(sys.stdin):
             raise UsageError("give a question, or pipe one on stdin: echo 'question' | docq ask")
         question = sys.stdin.read()
+    question = _readable(question)
     settings = _settings(ctx, **_knob_flags(locals()))
     forced = _route(route or settings.route)
     state = _state(ctx)
@@ -485,5 +513,22 @@ def cache_clear(ctx: typer.Context) -> None:
     print(f"removed {removed} saved states", file=sys.stderr)
 
 
+def _readable(question: str) -> str:
+    """Bytes that are not UTF-8 (argv carries them as surrogates) read as U+FFFD, with a note,
+    as they do on stdin, instead of failing deep inside the tokenizer."""
+    try:
+        raw = question.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = question.encode("utf-8", "replace")
+    text = raw.decode("utf-8", "replace")
+    if text != question:
+        print("docq: the question holds bytes that are not UTF-8; they read as '\ufffd'", file=sys.stderr)
+    return text
+
+
 def run() -> None:
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # stdout closed by its reader while rendering
+        _quiet_stdout()
+        sys.exit(0)

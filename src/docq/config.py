@@ -86,7 +86,7 @@ class Settings:
 
     @property
     def bm25_path(self) -> Path:
-        return self.data_dir / "bm25.pkl"
+        return self.data_dir / "bm25.npz"
 
     @property
     def kv_cache_dir(self) -> Path:

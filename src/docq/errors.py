@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -12,6 +15,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 3  # the documents do not hold the answer (abstention)
     INGEST_PARTIAL = 4  # some files failed; the others were ingested
     LOCKED = 5  # another docq process holds the write lock
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
 class DocqError(Exception):
@@ -39,3 +43,98 @@ class IndexLockedError(DocqError):
 
 class UsageError(DocqError):
     exit_code = ExitCode.USAGE
+
+
+class NoIndexError(DocqError):
+    """A reading command pointed at a folder that holds no index."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(
+            f"{data_dir}: no docq index here; run `docq ingest PATH` first, or check --data-dir / DOCQ_HOME for a typo"
+        )
+
+
+class CatalogDamagedError(DocqError):
+    """The catalog (the source of truth) cannot be read as a database."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        backup = backup_path(path)
+        if backup.is_file():
+            advice = (
+                f"a copy from the last good ingest is at {backup}: "
+                f"`mv {path} {path}.damaged && cp {backup} {path} && docq reindex`, "
+                "then `docq ingest` your folders again to pick up later changes"
+            )
+        else:
+            advice = f"move {path.parent} aside and run `docq ingest` on your documents again to rebuild it"
+        super().__init__(f"{path}: the catalog is damaged ({reason}); {advice}")
+
+
+def backup_path(catalog: Path) -> Path:
+    return catalog.with_name(catalog.name + ".bak")
+
+
+class VectorStoreError(DocqError):
+    """Chroma cannot be opened or written; the catalog still holds every chunk and vector."""
+
+
+_NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_NO_ACCESS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def describe_failure(exc: BaseException, data_dir: Path) -> str:
+    """One line for a failure docq did not raise itself (the OS, SQLite, Chroma), naming
+    the file and what to do. Every one of them leaves the index as the last completed
+    step left it: the catalog commits one file at a time."""
+    import sqlite3
+
+    message = " ".join(str(exc).split())
+    lowered = message.lower()
+    catalog = data_dir / "catalog.sqlite"
+    if (isinstance(exc, OSError) and exc.errno in _NO_ROOM) or "disk is full" in lowered or "no space" in lowered:
+        where = getattr(exc, "filename", None) or (catalog if isinstance(exc, sqlite3.Error) else data_dir)
+        return f"{where}: no space left on the disk ({free_space(data_dir)}); free some and run the command again"
+    if (
+        (isinstance(exc, OSError) and exc.errno in _NO_ACCESS)
+        or "readonly database" in lowered
+        or "read-only" in lowered
+    ):
+        where = getattr(exc, "filename", None) or (catalog if isinstance(exc, sqlite3.Error) else data_dir)
+        return (
+            f"{where}: permission denied for user {_user()}; ingest, forget and reindex need write access "
+            f"to {data_dir} (ask and status read a read-only index as it is)"
+        )
+    if isinstance(exc, sqlite3.DatabaseError):
+        return str(CatalogDamagedError(catalog, message))
+    if type(exc).__module__.startswith("chromadb"):
+        return (
+            f"{data_dir / 'chroma'}: the vector store failed ({message[:120]}; {free_space(data_dir)}); "
+            "if the disk is full, free space and run the command again, else `docq reindex` rebuilds it from the catalog"
+        )
+    if isinstance(exc, MemoryError):
+        return "out of memory; try a smaller model (--model qwen2.5-coder-0.5b) or fewer passages (--top-k)"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or message}"
+    return f"unexpected error: {type(exc).__name__}: {message[:200]} (run with --verbose for the traceback)"
+
+
+def free_space(data_dir: Path) -> str:
+    import shutil
+
+    probe = data_dir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        free = shutil.disk_usage(probe).free
+    except OSError:
+        return "free space unknown"
+    return f"{free / 2**20:,.0f} MB free on {probe}"
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())

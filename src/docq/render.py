@@ -183,18 +183,23 @@ def render_answer(result: Answer, console: Console, plain: bool) -> None:
 
 
 def render_status(st: IndexStatus, console: Console) -> None:
-    consistent = (
-        "yes"
-        if st.consistent
-        else f"no: {st.missing_vectors} missing, {st.orphan_vectors} orphan vectors; run `docq ingest` or `docq reindex`"
-    )
+    if st.consistent:
+        consistent = "yes"
+    elif st.pending_files:
+        consistent = f"no: {st.pending_files} file(s) half-indexed by an interrupted run; `docq ingest` finishes them"
+    elif st.vector_store != "chroma":
+        consistent = f"no: {st.vector_store}; run `docq reindex`"
+    else:
+        consistent = (
+            f"no: {st.missing_vectors} missing, {st.orphan_vectors} orphan vectors; run `docq ingest` or `docq reindex`"
+        )
     rows = [
         ("data dir", st.data_dir),
         ("vectors at", st.chroma),
         ("files", f"{st.files:,}" + (f" ({st.pending_files} pending)" if st.pending_files else "")),
         ("pages", f"{st.pages:,}"),
         ("chunks", f"{st.chunks:,} ({st.tokens:,} tokens)"),
-        ("vectors", f"{st.vectors:,}"),
+        ("vectors", f"{st.vectors:,}" if st.vector_store == "chroma" else f"not checked: {st.vector_store}"),
         ("bm25 entries", f"{st.bm25_entries:,}" + ("" if st.bm25_current else " (out of date)")),
         ("consistent", consistent),
         ("answer model", st.answer_model + ("" if st.answer_model_ready else " (assembled on first use)")),

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
-from docq.indexers.bm25 import BM25Index, analyze, spelling_variants
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from docq.indexers.bm25 import BM25Index, remove_orphans
+from docq.text import analyze, spelling_variants
+
+from ..conftest import NORMANS_PARAGRAPHS
 
 DOCS = [
     ("a", "Muhammad Ali fought Jimmy Ellis in Houston in 1971."),
@@ -11,8 +19,18 @@ DOCS = [
 ]
 
 
-def test_analyzer_folds_case_accents_and_drops_stopwords() -> None:
+def test_analyzer_folds_case_accents_possessives_and_drops_stopwords() -> None:
     assert analyze("The Abbey of JUMIÈGES") == ["abbey", "jumieges"]
+    assert analyze("Normandy's dukes") == ["normandy", "dukes"]
+
+
+def test_scores_are_rank_bm25_okapi_scores() -> None:
+    corpus = [(str(i), p) for i, p in enumerate(NORMANS_PARAGRAPHS)]
+    index = BM25Index.build(corpus, generation=1)
+    reference = BM25Okapi([analyze(t) for _, t in corpus])
+    for query in ("Who was the duke in the battle of Hastings?", "Norman conquest of England 1066", "Rollo Rollo"):
+        terms = analyze(query)
+        assert np.allclose(index.scores(terms), reference.get_scores(terms))
 
 
 def test_search_ranks_and_skips_non_matching() -> None:
@@ -46,18 +64,61 @@ def test_a_query_word_the_corpus_lacks_finds_its_other_regular_spelling() -> Non
     assert spelling_variants("filling") == [] and spelling_variants("bought") == []
 
 
-def test_save_load_roundtrip_and_damage(tmp_path: Path) -> None:
+def test_save_load_roundtrip(tmp_path: Path) -> None:
     index = BM25Index.build(DOCS, generation=7)
-    path = tmp_path / "bm25.pkl"
+    path = tmp_path / "bm25.npz"
     index.save(path)
     loaded = BM25Index.load(path)
     assert loaded is not None and loaded.generation == 7 and loaded.ids == index.ids
     assert loaded.search("abbey", 1)[0][0] == "b"
-    path.write_bytes(b"not a pickle")
-    assert BM25Index.load(path) is None
-    assert BM25Index.load(tmp_path / "missing.pkl") is None
+    assert loaded.search("treaty Rollo", 3) == index.search("treaty Rollo", 3)
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left
 
 
-def test_empty_corpus() -> None:
-    index = BM25Index.build([], generation=0)
-    assert index.search("anything", 5) == [] and not index.knows("anything") and len(index) == 0
+class _Payload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Path.touch, (self.marker,))
+
+
+def test_damaged_or_hostile_files_are_refused_never_run(tmp_path: Path) -> None:
+    path = tmp_path / "bm25.npz"
+    marker = tmp_path / "ran"
+    good = BM25Index.build(DOCS, generation=3)
+    good.save(path)
+    arrays = dict(np.load(path))
+    hostile = {
+        "garbage": lambda: path.write_bytes(b"not an index"),
+        "pickle": lambda: path.write_bytes(pickle.dumps(_Payload(marker))),
+        "object array": lambda: np.savez(path, **{**arrays, "idf": np.array([_Payload(marker)], dtype=object)}),
+        "truncated": lambda: path.write_bytes(path.read_bytes()[:200]),
+        "posting out of range": lambda: np.savez(path, **{**arrays, "docs": arrays["docs"] + 100}),
+        "wrong shape": lambda: np.savez(path, **{**arrays, "doc_len": arrays["doc_len"][:1]}),
+        "wrong type": lambda: np.savez(path, **{**arrays, "freqs": arrays["freqs"].astype(np.float32)}),
+        "old format": lambda: np.savez(path, **{**arrays, "header": np.array([1, 3], dtype=np.int64)}),
+    }
+    for name, damage in hostile.items():
+        good.save(path)
+        damage()
+        assert BM25Index.load(path) is None, name
+    assert not marker.exists()
+    assert BM25Index.load(tmp_path / "missing.npz") is None
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_save(tmp_path: Path) -> None:
+    path = tmp_path / "bm25.npz"
+    orphan = tmp_path / "bm25.npz.tmp-999999999"
+    orphan.write_bytes(b"x" * 100)
+    BM25Index.build(DOCS, generation=1).save(path)
+    assert not orphan.exists() and remove_orphans(path) == 0
+
+
+@pytest.mark.parametrize("docs", [[], [("x", "the of and")]])
+def test_empty_corpus_or_vocabulary(docs: list[tuple[str, str]], tmp_path: Path) -> None:
+    index = BM25Index.build(docs, generation=0)
+    assert index.search("anything", 5) == [] and not index.knows("anything") and len(index) == len(docs)
+    index.save(tmp_path / "b.npz")
+    loaded = BM25Index.load(tmp_path / "b.npz")
+    assert loaded is not None and loaded.ids == [d[0] for d in docs]

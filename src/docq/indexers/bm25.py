@@ -1,14 +1,18 @@
-"""Lexical retrieval: rank-bm25's BM25Okapi over the catalog's chunks, pickled to disk.
+"""Lexical retrieval: BM25 (rank-bm25's Okapi variant) over the catalog's chunks.
 
-The file records the catalog generation it was built from; a mismatch (an interrupted
-ingest, a forget) means it is rebuilt rather than trusted.
+rank-bm25 defines the model (k1, b, and the idf with its epsilon floor); docq keeps it on
+disk as plain arrays (a NumPy .npz read with allow_pickle=False: postings per term, term
+frequencies, document lengths, idf, the vocabulary and chunk ids as UTF-8 text) and scores
+a query from the postings of its terms only. Nothing read back from the data dir can run
+code, and every array is checked (shapes, ranges, the catalog generation it was built
+from) before it is believed; a file that fails a check is "stale" and rebuilt.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
-import re
+import zipfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -17,76 +21,95 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from docq.indexers.folding import fold
+from docq.text import analyze, spelling_variants
 
-FORMAT = 1
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Function words carry no topic; dropping them keeps BM25 from rewarding "the" and "of".
-STOPWORDS = frozenset(
-    """a an and are as at be but by did do does for from had has have how i if in into is it its
-    of on or that the their them then there these they this to was were what when where which
-    who whom whose why will with would you your""".split()
-)
+FORMAT = 2  # 1 was a pickle (release 1): never read again
+_K1, _B, _EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's defaults
 
 
-# Regular British and American spellings of one word: (British, American, the endings
-# that may follow, what must come before). behaviour/behavior, organise/organize,
-# analyse/analyze, centre/center, modelling/modeling (after -e- or -a-: not
-# filling/filing), catalogue/catalog, defence/defense.
-_ANY = r"\w\w"
-_VARIANTS = (
-    ("our", "or", "s|ed|ing|al|ally|ite|ites|able|ful|", _ANY),
-    ("is", "iz", "e|es|ed|ing|ation|ations|er|ers", _ANY),
-    ("ys", "yz", "e|es|ed|ing|er|ers", _ANY),
-    ("tre", "ter", "s|", _ANY),
-    ("ll", "l", "ed|ing|er|ers", r"[a-z]{3}[ae]"),
-    ("ogue", "og", "s|", _ANY),
-    ("ence", "ense", "s|", _ANY),
-)
-_SPELLINGS = tuple(
-    (re.compile(rf"(?<={before}){old}(?=(?:{ending})$)"), new)
-    for british, american, ending, before in _VARIANTS
-    for old, new in ((british, american), (american, british))
-)
-
-
-def spelling_variants(word: str) -> list[str]:
-    """The word's other regular spellings (British <-> American); [] for short words."""
-    if len(word) < 5:
-        return []
-    variants = (pattern.sub(replacement, word, count=1) for pattern, replacement in _SPELLINGS)
-    return list(dict.fromkeys(v for v in variants if v != word))
-
-
-def analyze(text: str) -> list[str]:
-    """Lower-case, accent-free words without stopwords: "Jumièges" and "jumieges" match."""
-    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+def _idf(document_frequency: dict[str, int], documents: int) -> dict[str, float]:
+    """rank-bm25's idf (log-odds with a floor for terms in most documents), from the
+    document frequencies alone."""
+    model = BM25Okapi.__new__(BM25Okapi)
+    model.k1, model.b, model.epsilon = _K1, _B, _EPSILON
+    model.corpus_size = documents
+    model.idf = {}
+    model._calc_idf(document_frequency)
+    return model.idf
 
 
 @dataclass
 class BM25Index:
     ids: list[str]
     generation: int
-    model: BM25Okapi | None  # None for an empty corpus: BM25Okapi cannot hold zero documents
+    terms: list[str]  # vocabulary; term i's postings are docs[indptr[i]:indptr[i + 1]]
+    idf: np.ndarray  # float64, per term
+    indptr: np.ndarray  # int64, len(terms) + 1
+    docs: np.ndarray  # int32, document (chunk) index of each posting
+    freqs: np.ndarray  # uint16, the term's count in that document
+    doc_len: np.ndarray  # int32, terms per document
+    _lookup: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _vocabulary: list[str] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._lookup = {t: i for i, t in enumerate(self.terms)}
+        self.avgdl = float(self.doc_len.mean()) if len(self.doc_len) else 0.0
 
     @classmethod
     def build(cls, documents: Iterable[tuple[str, str]], generation: int) -> BM25Index:
         ids: list[str] = []
-        corpus: list[list[str]] = []
+        counts: list[Counter[str]] = []
         for chunk_id, text in documents:
             ids.append(chunk_id)
-            corpus.append(analyze(text))
-        return cls(ids=ids, generation=generation, model=BM25Okapi(corpus) if corpus else None)
+            counts.append(Counter(analyze(text)))
+        frequency: Counter[str] = Counter()
+        for c in counts:
+            frequency.update(c.keys())
+        terms = sorted(frequency)
+        lookup = {t: i for i, t in enumerate(terms)}
+        idf_of = _idf(dict(frequency), len(ids)) if frequency else {}
+        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([frequency[t] for t in terms])
+        docs = np.empty(int(indptr[-1]), dtype=np.int32)
+        freqs = np.empty(int(indptr[-1]), dtype=np.uint16)
+        fill = indptr[:-1].copy()
+        for d, c in enumerate(counts):
+            for term, n in c.items():
+                j = lookup[term]
+                docs[fill[j]] = d
+                freqs[fill[j]] = min(n, 65535)
+                fill[j] += 1
+        return cls(
+            ids=ids,
+            generation=generation,
+            terms=terms,
+            idf=np.array([idf_of[t] for t in terms], dtype=np.float64),
+            indptr=indptr,
+            docs=docs,
+            freqs=freqs,
+            doc_len=np.array([sum(c.values()) for c in counts], dtype=np.int32),
+        )
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25Okapi.get_scores for these (analysed) terms, from their postings alone."""
+        total = np.zeros(len(self.ids))
+        for term in terms:
+            j = self._lookup.get(term)
+            if j is None:
+                continue
+            a, b = self.indptr[j], self.indptr[j + 1]
+            docs = self.docs[a:b]
+            tf = self.freqs[a:b].astype(np.float64)
+            norm = _K1 * (1 - _B + _B * self.doc_len[docs] / self.avgdl)
+            total[docs] += self.idf[j] * tf * (_K1 + 1) / (tf + norm)
+        return total
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first; chunks sharing no term with the query are left out."""
-        if self.model is None:
-            return []
         terms = [self._spelling(t) for t in analyze(query)]
-        if not terms:
+        if not self.ids or not terms:
             return []
-        scores = self.model.get_scores(terms)
+        scores = self.scores(terms)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
@@ -97,15 +120,15 @@ class BM25Index:
         or more also counts when a close spelling does ("Muhummad", "European"): people
         misspell names; numbers must match exactly."""
         words = analyze(term)
-        if self.model is None or not words:
+        if not self.ids or not words:
             return False
-        return all(w in self.model.idf or self._close_spelling(w) for w in words)
+        return all(w in self._lookup or self._close_spelling(w) for w in words)
 
     def _close_spelling(self, word: str) -> bool:
         if len(word) < 5 or any(ch.isdigit() for ch in word):
             return False
         if self._vocabulary is None:
-            self._vocabulary = [w for w in self.model.idf if len(w) >= 4] if self.model else []
+            self._vocabulary = [w for w in self.terms if len(w) >= 4]
         return bool(get_close_matches(word, self._vocabulary, n=1, cutoff=0.75))
 
     def _spelling(self, term: str) -> str:
@@ -113,29 +136,124 @@ class BM25Index:
         uses ("behaviour" finds "behavior", "modeling" "modelling"). Only regular
         spelling variants: a looser match (any close word) turned "country" into
         "county" and "bought" into "brought" (docs/design.md, "Retrieval")."""
-        if self.model is None or term in self.model.idf:
+        if term in self._lookup:
             return term
-        return next((v for v in spelling_variants(term) if v in self.model.idf), term)
+        return next((v for v in spelling_variants(term) if v in self._lookup), term)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    # -- disk -------------------------------------------------------------------------------
+
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        with tmp.open("wb") as f:
-            pickle.dump((FORMAT, self.generation, self.ids, self.model), f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        """Write atomically (a temporary file renamed over the old one); a leftover
+        temporary file of a killed writer is removed by the next save."""
+        remove_orphans(path)
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        try:
+            with tmp.open("wb") as f:
+                np.savez(
+                    f,
+                    header=np.array([FORMAT, self.generation], dtype=np.int64),
+                    ids=_text_array(self.ids),
+                    terms=_text_array(self.terms),
+                    idf=self.idf,
+                    indptr=self.indptr,
+                    docs=self.docs,
+                    freqs=self.freqs,
+                    doc_len=self.doc_len,
+                )
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> BM25Index | None:
-        """The saved index, or None when missing or unreadable (the caller rebuilds)."""
+        """The saved index, or None when it is missing, damaged or inconsistent (the caller
+        rebuilds it from the catalog). Data only: object arrays are refused."""
         try:
-            with path.open("rb") as f:
-                fmt, generation, ids, model = pickle.load(f)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in _ARRAYS}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return None
-        if fmt != FORMAT:
+        try:
+            return cls._checked(arrays)
+        except (ValueError, TypeError, IndexError, UnicodeDecodeError):
             return None
-        return cls(ids=ids, generation=generation, model=model)
+
+    @classmethod
+    def _checked(cls, a: dict[str, np.ndarray]) -> BM25Index | None:
+        header = a["header"]
+        if header.dtype != np.int64 or header.shape != (2,) or int(header[0]) != FORMAT:
+            return None
+        ids, terms = _text_list(a["ids"]), _text_list(a["terms"])
+        n, v = len(ids), len(terms)
+        indptr, docs, freqs = a["indptr"], a["docs"], a["freqs"]
+        shapes = {
+            "idf": (a["idf"], np.float64, (v,)),
+            "indptr": (indptr, np.int64, (v + 1,)),
+            "docs": (docs, np.int32, None),
+            "freqs": (freqs, np.uint16, docs.shape),
+            "doc_len": (a["doc_len"], np.int32, (n,)),
+        }
+        for array, dtype, shape in shapes.values():
+            if array.dtype != dtype or array.ndim != 1 or (shape is not None and array.shape != shape):
+                return None
+        if (
+            indptr[0] != 0
+            or indptr[-1] != len(docs)
+            or np.any(np.diff(indptr) < 0)
+            or (len(docs) and (docs.min() < 0 or docs.max() >= n))
+            or not np.all(np.isfinite(a["idf"]))
+            or len(set(terms)) != v
+        ):
+            return None
+        return cls(
+            ids=ids,
+            generation=int(header[1]),
+            terms=terms,
+            idf=a["idf"],
+            indptr=indptr,
+            docs=docs,
+            freqs=freqs,
+            doc_len=a["doc_len"],
+        )
+
+
+_ARRAYS = ("header", "ids", "terms", "idf", "indptr", "docs", "freqs", "doc_len")
+
+
+def _text_array(items: list[str]) -> np.ndarray:
+    """Strings as one UTF-8 byte array, newline-separated (ids and terms hold no newline)."""
+    return np.frombuffer("\n".join(items).encode("utf-8"), dtype=np.uint8)
+
+
+def _text_list(array: np.ndarray) -> list[str]:
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise TypeError("not a UTF-8 byte array")
+    text = array.tobytes().decode("utf-8")
+    return text.split("\n") if text else []
+
+
+def remove_orphans(path: Path) -> int:
+    """Temporary files next to `path` left by a writer that was killed before renaming."""
+    removed = 0
+    for leftover in path.parent.glob(f"{path.name}.tmp-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        leftover.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
+from docq import interrupts
+
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
@@ -32,22 +34,27 @@ class LlamaEmbedder(EmbeddingFunction[Documents]):
     @property
     def model(self) -> Llama:
         if self._model is None:
-            from llama_cpp import Llama
-
             from docq.llm.loading import silence_llama_logs
 
             silence_llama_logs()
-            self._model = Llama(
-                model_path=self.model_path,
-                embedding=True,
-                n_ctx=MAX_SEQUENCE,
-                n_batch=MAX_SEQUENCE,
-                n_ubatch=MAX_SEQUENCE,
-                n_threads=self.n_threads,
-                n_gpu_layers=self.n_gpu_layers,
-                verbose=False,
-            )
+            interrupts.install()
+            with interrupts.native():
+                self._model = self._load()
         return self._model
+
+    def _load(self) -> Llama:
+        from llama_cpp import Llama
+
+        return Llama(
+            model_path=self.model_path,
+            embedding=True,
+            n_ctx=MAX_SEQUENCE,
+            n_batch=MAX_SEQUENCE,
+            n_ubatch=MAX_SEQUENCE,
+            n_threads=self.n_threads,
+            n_gpu_layers=self.n_gpu_layers,
+            verbose=False,
+        )
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.embed(list(input)))
@@ -59,7 +66,10 @@ class LlamaEmbedder(EmbeddingFunction[Documents]):
         # One sequence per call: llama.cpp attends across everything in a batch and masks
         # the cross-sequence part, so batching several texts was 5x slower (measured).
         with self._lock:
-            vectors = [self.model.embed(text, normalize=True, truncate=True) for text in texts]
+            vectors = []
+            for text in texts:
+                with interrupts.native():
+                    vectors.append(self.model.embed(text, normalize=True, truncate=True))
         return np.asarray(vectors, dtype=np.float32)
 
     @property

@@ -8,19 +8,32 @@ whatever an interrupted writer left: tombstoned ids leave Chroma, pending files 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from docq.config import Settings
+from docq.errors import DocqError, VectorStoreError, backup_path
 from docq.indexers.bm25 import BM25Index
 from docq.indexers.embeddings import LlamaEmbedder
 from docq.indexers.hybrid import reciprocal_rank_fusion
-from docq.indexers.vectors import VectorStore, collection_name, connect
+from docq.indexers.vectors import (
+    DAMAGED,
+    CatalogVectors,
+    VectorStore,
+    collection_name,
+    connect,
+    forget_clients,
+    vector_store_trouble,
+)
 from docq.progress import SILENT, Reporter
-from docq.store.catalog import Catalog
+from docq.store.catalog import Catalog, check_data_dir
 from docq.types import Chunk, FileRecord, ScoredChunk
 
 
@@ -34,6 +47,7 @@ class Health:
     tombstones: int
     missing_vectors: int  # in the catalog, not in Chroma
     orphan_vectors: int  # in Chroma, not in the catalog
+    vector_store: str = "chroma"  # or why Chroma could not be opened (then unchecked)
 
     @property
     def consistent(self) -> bool:
@@ -43,6 +57,7 @@ class Health:
             and self.tombstones == 0
             and self.missing_vectors == 0
             and self.orphan_vectors == 0
+            and not self.vector_store.startswith(DAMAGED)
         )
 
 
@@ -55,11 +70,29 @@ class RepairReport:
         return bool(self.removed_vectors or self.restored_files)
 
 
+LEGACY_BM25 = "bm25.pkl"  # release 1-3 pickled BM25 here; never read, removed on the next save
+
+
 class DocumentIndex:
-    def __init__(self, settings: Settings, reporter: Reporter = SILENT) -> None:
+    """The catalog and its derived indexes. Opened for writing (ingest, forget, reindex;
+    the caller holds the write lock) it creates, migrates and repairs; opened for reading
+    (ask, status) it never writes: a stale BM25 is rebuilt in memory, and when Chroma
+    cannot be opened (a read-only folder, damaged files) dense search reads the vectors
+    the catalog keeps."""
+
+    def __init__(self, settings: Settings, reporter: Reporter = SILENT, *, writable: bool = False) -> None:
         self.settings = settings
         self.reporter = reporter
-        self.catalog = Catalog(settings.catalog_path)
+        self.writable = writable
+        check_data_dir(settings.data_dir)
+        self.catalog = Catalog(settings.catalog_path, readonly=not writable)
+        self._notes: set[str] = set()
+        self.vector_store_problem = ""  # why Chroma was not used, when it was not
+
+    def _note_once(self, message: str) -> None:
+        if message not in self._notes:
+            self._notes.add(message)
+            self.reporter.note(message)
 
     def close(self) -> None:
         self.catalog.close()
@@ -79,32 +112,92 @@ class DocumentIndex:
         return LlamaEmbedder(path, n_threads=self.settings.threads, n_gpu_layers=gpu_layers(self.settings))
 
     @cached_property
-    def vectors(self) -> VectorStore:
-        return VectorStore(
-            connect(self.settings.chroma_path, self.settings.chroma_url),
-            self.embedder,
-            collection_name(self.catalog.index_id()),
-        )
+    def vectors(self) -> VectorStore | CatalogVectors:
+        try:
+            store = VectorStore(
+                connect(self.settings.chroma_path, self.settings.chroma_url),
+                self.embedder,
+                collection_name(self.catalog.index_id()),
+            )
+            store.count()  # Chroma reads its segment files lazily: make it read them now
+            return store
+        except DocqError:
+            raise
+        except Exception as exc:  # chromadb raises many types (sqlite, Rust bindings, HNSW files)
+            return self._without_chroma(exc)
+
+    def _without_chroma(self, exc: Exception) -> CatalogVectors:
+        """A reader goes on with the catalog's vectors; a writer stops (it would leave
+        Chroma behind the catalog)."""
+        where = self.settings.chroma_url or str(self.settings.chroma_path)
+        reason = vector_store_trouble(exc, self.settings.chroma_path)
+        if self.writable or self.settings.chroma_url:
+            raise VectorStoreError(
+                f"{where}: {reason}; `docq reindex` moves it aside and rebuilds it from the catalog"
+            ) from exc
+        self.vector_store_problem = reason
+        self._note_once(f"{where}: {reason}; dense search reads the catalog's vectors instead")
+        fallback = CatalogVectors(self.catalog)
+        self.__dict__["vectors"] = fallback
+        return fallback
+
+    def _dense(self, query: str, pool: int) -> list[tuple[str, float]]:
+        query_vector = self.embedder.embed([query])[0]
+        try:
+            return self.vectors.search(query_vector, pool)
+        except DocqError:
+            raise
+        except Exception as exc:
+            return self._without_chroma(exc).search(query_vector, pool)
+
+    @property
+    def store(self) -> VectorStore:
+        """Chroma itself, for writing: a writer never falls back to the catalog's vectors."""
+        vectors = self.vectors
+        if not isinstance(vectors, VectorStore):
+            raise VectorStoreError(f"{self.settings.chroma_path}: {self.vector_store_problem}")
+        return vectors
 
     # -- BM25 ----------------------------------------------------------------------------
 
     _bm25: BM25Index | None = None
 
     def bm25(self) -> BM25Index:
-        """The lexical index for the catalog as it is now; rebuilt when out of date."""
+        """The lexical index for the catalog as it is now. One that is missing, damaged or
+        out of date is rebuilt from the catalog: saved by a writer, kept in memory by a
+        reader (readers never write)."""
         generation = self.catalog.generation()
         if self._bm25 is not None and self._bm25.generation == generation:
             return self._bm25
-        loaded = BM25Index.load(self.settings.bm25_path)
-        if loaded is None or loaded.generation != generation:
-            loaded = self.rebuild_bm25()
+        loaded = self._saved_bm25()
+        if loaded is None:
+            if self.writable:
+                return self.rebuild_bm25()
+            self._note_once(
+                f"{self.settings.bm25_path}: missing or older than the catalog; rebuilt in memory "
+                "for this run (the next `docq ingest` or `docq reindex` saves it)"
+            )
+            loaded = self._build_bm25()
         self._bm25 = loaded
         return loaded
 
-    def rebuild_bm25(self) -> BM25Index:
+    def _saved_bm25(self) -> BM25Index | None:
+        """The saved index if it matches the catalog: same generation, same chunk count."""
+        loaded = BM25Index.load(self.settings.bm25_path)
+        if loaded is None or loaded.generation != self.catalog.generation():
+            return None
+        if len(loaded) != self.catalog.counts().chunks:
+            return None
+        return loaded
+
+    def _build_bm25(self) -> BM25Index:
         generation = self.catalog.generation()
-        index = BM25Index.build(((c.id, c.indexed_text()) for c in self.catalog.iter_chunks()), generation)
+        return BM25Index.build(((c.id, c.indexed_text()) for c in self.catalog.iter_chunks()), generation)
+
+    def rebuild_bm25(self) -> BM25Index:
+        index = self._build_bm25()
         index.save(self.settings.bm25_path)
+        (self.settings.data_dir / LEGACY_BM25).unlink(missing_ok=True)
         self._bm25 = index
         return index
 
@@ -125,7 +218,7 @@ class DocumentIndex:
     def _drop_tombstones(self) -> int:
         dead = self.catalog.tombstones()
         if dead:
-            self.vectors.delete(dead)
+            self.store.delete(dead)
             self.catalog.clear_tombstones(dead)
         return len(dead)
 
@@ -141,7 +234,7 @@ class DocumentIndex:
                 self.catalog.store_embeddings(fresh)
                 vectors.update(fresh)
             if chunks:
-                self.vectors.upsert(chunks, np.stack([vectors[c.id] for c in chunks]))
+                self.store.upsert(chunks, np.stack([vectors[c.id] for c in chunks]))
         self.catalog.mark_ready(r.id for r in records)
 
     def repair(self) -> RepairReport:
@@ -152,12 +245,12 @@ class DocumentIndex:
         if pending:
             self._sync_vectors(pending)
         restored = len(pending)
-        if self.vectors.count() != self.catalog.counts().chunks:  # cheap check; diff only on mismatch
-            held = self.vectors.ids()
+        if self.store.count() != self.catalog.counts().chunks:  # cheap check; diff only on mismatch
+            held = self.store.ids()
             wanted = self.catalog.chunk_ids()
             orphans = sorted(held - wanted)
             if orphans:
-                self.vectors.delete(orphans)
+                self.store.delete(orphans)
                 removed += len(orphans)
             missing = wanted - held
             if missing:
@@ -169,33 +262,63 @@ class DocumentIndex:
         return RepairReport(removed_vectors=removed, restored_files=restored)
 
     def reindex(self) -> None:
-        """Rebuild Chroma and BM25 from the catalog alone."""
-        client = self.vectors.client
-        # Chroma raises different types for "no such collection" across versions.
-        with contextlib.suppress(Exception):
-            client.delete_collection(self.vectors.collection.name)
+        """Rebuild Chroma and BM25 from the catalog alone. The embedded store is moved
+        aside first and deleted once the new one is built, so it works however damaged
+        Chroma's own files are; a Chroma server's collection is dropped and made again."""
         self.__dict__.pop("vectors", None)
+        old: Path | None = None
+        if self.settings.chroma_url:
+            client = connect(self.settings.chroma_path, self.settings.chroma_url)
+            # Chroma raises different types for "no such collection" across versions.
+            with contextlib.suppress(Exception):
+                client.delete_collection(collection_name(self.catalog.index_id()))
+        elif self.settings.chroma_path.exists():
+            forget_clients()
+            old = self.settings.chroma_path.with_name(f"chroma.old-{os.getpid()}")
+            shutil.rmtree(old, ignore_errors=True)
+            self.settings.chroma_path.rename(old)
         self.catalog.clear_tombstones(self.catalog.tombstones())
         self._sync_vectors(self.catalog.files())
         self.rebuild_bm25()
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def backup_catalog(self) -> None:
+        """Copy the catalog beside itself (catalog.sqlite.bak), the way back should it ever
+        be damaged; a failed copy (a full disk) is reported, never fatal."""
+        target = backup_path(self.settings.catalog_path)
+        try:
+            self.catalog.backup(target)
+        except (OSError, sqlite3.Error) as exc:
+            self.reporter.note(f"{target}: could not write the catalog's backup copy ({exc})")
 
     # -- reading --------------------------------------------------------------------------
 
     def health(self) -> Health:
         counts = self.catalog.counts()
         catalog_ids = self.catalog.chunk_ids()
-        vector_ids = self.vectors.ids()
+        vectors = self.vectors
+        # Without Chroma there is nothing to compare: its agreement is unknown, not broken.
+        try:
+            vector_ids = vectors.ids() if isinstance(vectors, VectorStore) else set(catalog_ids)
+        except DocqError:
+            raise
+        except Exception as exc:
+            self._without_chroma(exc)
+            vector_ids = set(catalog_ids)
         saved = BM25Index.load(self.settings.bm25_path)
+        current = saved is not None and saved.generation == self.catalog.generation() and len(saved) == counts.chunks
         return Health(
             catalog_chunks=counts.chunks,
             vectors=len(vector_ids),
             bm25_entries=len(saved) if saved else 0,
             # an empty catalog has nothing for BM25 to hold: no file is as good as a current one
-            bm25_current=(saved is not None and saved.generation == self.catalog.generation()) or counts.chunks == 0,
+            bm25_current=current or counts.chunks == 0,
             pending_files=counts.pending,
             tombstones=counts.tombstones,
             missing_vectors=len(catalog_ids - vector_ids),
             orphan_vectors=len(vector_ids - catalog_ids),
+            vector_store=self.vector_store_problem or "chroma",
         )
 
     def whole_document(self, record: FileRecord) -> Chunk:
@@ -245,8 +368,7 @@ class DocumentIndex:
         if lexical:
             rankings["bm25"] = [cid for cid, _ in self.bm25().search(query, pool)]
         if dense:
-            query_vector = self.embedder.embed([query])[0]
-            rankings["dense"] = [cid for cid, _ in self.vectors.search(query_vector, pool)]
+            rankings["dense"] = [cid for cid, _ in self._dense(query, pool)]
         fused = reciprocal_rank_fusion(rankings)
         chunks = self.catalog.chunks_by_ids([cid for cid, _, _ in fused[: k * 2]])
         results = [ScoredChunk(chunks[cid], score, ranks) for cid, score, ranks in fused if cid in chunks]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from docq.indexers.embeddings import LlamaEmbedder
+    from docq.store.catalog import Catalog
 
 
 def collection_name(index_id: str) -> str:
@@ -95,3 +97,58 @@ class VectorStore:
         ids = result["ids"][0]
         distances = (result["distances"] or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]
+
+
+def forget_clients() -> None:
+    """Drop the clients chromadb caches per path, so a store moved aside is not reused."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+READ_ONLY = "the vector store is read-only here"
+DAMAGED = "the vector store cannot be read"
+
+
+def vector_store_trouble(exc: BaseException, chroma_path: Path) -> str:
+    """Why Chroma could not be opened, in a few words."""
+    message = " ".join(str(exc).split())
+    if "readonly" in message.replace("-", "").lower() or (chroma_path.exists() and not os.access(chroma_path, os.W_OK)):
+        return READ_ONLY
+    if "disk" in message.lower() or "i/o" in message.lower():
+        from docq.errors import free_space
+
+        return f"{DAMAGED} ({message[:120]}; {free_space(chroma_path)}: a full disk?)"
+    return f"{DAMAGED} ({message[:160] or type(exc).__name__})"
+
+
+class CatalogVectors:
+    """Dense search without Chroma: cosine over the vectors the catalog keeps for every
+    chunk, brute force (a read-only or damaged index still answers; ~10 ms per 10k chunks)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._ids: list[str] | None = None
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+
+    def _load(self) -> tuple[list[str], np.ndarray]:
+        if self._ids is None:
+            self._ids, self._matrix = self.catalog.all_embeddings()
+        return self._ids, self._matrix
+
+    def count(self) -> int:
+        return len(self._load()[0])
+
+    def ids(self) -> set[str]:
+        return set(self._load()[0])
+
+    def search(self, query_embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        ids, matrix = self._load()
+        if not ids:
+            return []
+        similarity = matrix @ np.asarray(query_embedding, dtype=np.float32)
+        k = min(k, len(ids))
+        top = np.argpartition(-similarity, k - 1)[:k]
+        top = top[np.argsort(-similarity[top], kind="stable")]
+        return [(ids[i], float(similarity[i])) for i in top]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from docq import interrupts
 from docq.errors import ModelError
 from docq.llm.backend import Generation, Message, TokenSink
 from docq.llm.device import KVPlan
@@ -68,12 +69,15 @@ class LocalLLM:
             except ValueError as exc:  # llama-cpp-python reports every load failure as ValueError
                 raise ModelError(f"{model_path}: llama.cpp could not load it ({exc})") from None
 
-        self.model: Llama = load(n_ctx)
-        trained = int(self.model._model.n_ctx_train())
-        if 0 < trained < n_ctx:
-            # Past its trained length a model degrades: never ask for more than it learned.
-            self.model.close()
-            self.model = load(trained)
+        interrupts.install()
+        with interrupts.native():  # llama.cpp logs through a Python callback while loading
+            self.model: Llama = load(n_ctx)
+            trained = int(self.model._model.n_ctx_train())
+            if 0 < trained < n_ctx:
+                # Past its trained length a model degrades: never ask for more than it learned.
+                self.model.close()
+                self.model = load(trained)
+        self._abort = _abort_on_interrupt(self.model)
         # What a saved KV state depends on besides the tokens themselves.
         self.identity = f"{identity or model_path.name}|ctx={self.n_ctx}|kv={kv.kv_type}|fa={kv.flash_attn}"
         template = self.model.metadata.get("tokenizer.chat_template") or _CHATML
@@ -121,30 +125,34 @@ class LocalLLM:
                 "lower --max-context-tokens or raise --n-ctx"
             )
         started = time.perf_counter()
-        cached = self._shared_prefix(tokens)  # already in this process's context
-        if prefix is not None and self.kv_cache is not None:
-            cached = max(cached, self._restore_or_save_prefix(self.tokenize(prefix)))
-        stops = [s for s in (*stop, self._eos) if s]
-        stream = self.model.create_completion(
-            prompt=tokens,
-            max_tokens=max(1, min(max_tokens, self.n_ctx - len(tokens) - 1)),
-            temperature=0.0,
-            top_k=1,
-            repeat_penalty=1.0,
-            stop=stops,
-            stream=True,
-            grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
-        )
         pieces: list[str] = []
         first: float | None = None
-        for part in stream:
-            text = part["choices"][0]["text"]  # type: ignore[index]
-            if first is None:
-                first = time.perf_counter()
-            if text:
-                pieces.append(text)
-                if on_text is not None:
-                    on_text(text)
+        try:
+            with interrupts.native():
+                cached = self._shared_prefix(tokens)  # already in this process's context
+                if prefix is not None and self.kv_cache is not None:
+                    cached = max(cached, self._restore_or_save_prefix(self.tokenize(prefix)))
+                stream = self.model.create_completion(
+                    prompt=tokens,
+                    max_tokens=max(1, min(max_tokens, self.n_ctx - len(tokens) - 1)),
+                    temperature=0.0,
+                    top_k=1,
+                    repeat_penalty=1.0,
+                    stop=[s for s in (*stop, self._eos) if s],
+                    stream=True,
+                    grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+                )
+                for part in stream:
+                    text = part["choices"][0]["text"]  # type: ignore[index]
+                    if first is None:
+                        first = time.perf_counter()
+                    if text:
+                        pieces.append(text)
+                        if on_text is not None:
+                            on_text(text)
+        except KeyboardInterrupt:
+            self._forget_context()  # an aborted decode leaves the context half-written
+            raise
         done = time.perf_counter()
         first = first or done
         generated = max(0, int(self.model.n_tokens) - len(tokens))
@@ -222,5 +230,22 @@ class LocalLLM:
         self.model.n_tokens = count.value
         return True
 
+    def _forget_context(self) -> None:
+        import llama_cpp
+
+        self.model.reset()
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.model.ctx), True)
+
     def close(self) -> None:
         self.model.close()
+
+
+def _abort_on_interrupt(model: Llama) -> object:
+    """Make llama.cpp poll for Ctrl-C between graph nodes, so a prefill stops within
+    milliseconds (the cost: ~1,000 Python calls per decode, unmeasurable on 2 cores).
+    Returns the callback, which must stay referenced while the model lives."""
+    import llama_cpp
+
+    callback = llama_cpp.ggml_abort_callback(lambda _data: interrupts.requested())
+    llama_cpp.llama_set_abort_callback(model.ctx, callback, None)
+    return callback

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docq.indexers.bm25 import STOPWORDS
 from docq.indexers.folding import fold
+from docq.text import STOPWORDS
 
 _MARKERS = re.compile(r"\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
 _NUMBER = re.compile(r"\d+")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docq.config import Settings
-from docq.errors import DocqError, ReadError
+from docq.errors import DocqError, ReadError, backup_path
 from docq.hashing import sha256_file
 from docq.indexers.chunking import ChunkingOptions, chunk_document
 from docq.indexers.index import DocumentIndex, RepairReport
@@ -305,7 +305,10 @@ def _check_embedding_model(index: DocumentIndex) -> None:
 def ingest(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    with write_lock(settings.data_dir, wait=wait, reporter=reporter), DocumentIndex(settings, reporter) as index:
+    with (
+        write_lock(settings.data_dir, wait=wait, reporter=reporter),
+        DocumentIndex(settings, reporter, writable=True) as index,
+    ):
         _check_embedding_model(index)
         report.repaired = index.repair()
         if report.repaired:
@@ -349,8 +352,14 @@ def ingest(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILEN
             more = f" and {len(report.aliases) - 1} more" if len(report.aliases) > 1 else ""
             reporter.note(f"{path}{more}: already indexed as {indexed} (the same file through a link), skipped")
         index.bm25()  # rebuild now if anything changed, so the next question starts fast
+        if report.added or report.updated or report.removed or report.repaired or not _has_backup(settings):
+            index.backup_catalog()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _has_backup(settings: Settings) -> bool:
+    return backup_path(settings.catalog_path).is_file()
 
 
 def _vanished(index: DocumentIndex, found: Discovery) -> list[FileRecord]:
@@ -370,7 +379,10 @@ def _vanished(index: DocumentIndex, found: Discovery) -> list[FileRecord]:
 
 def forget(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> list[str]:
     """Drop files (or everything under folders) from the index; returns the paths dropped."""
-    with write_lock(settings.data_dir, wait=wait, reporter=reporter), DocumentIndex(settings, reporter) as index:
+    with (
+        write_lock(settings.data_dir, wait=wait, reporter=reporter),
+        DocumentIndex(settings, reporter, writable=True) as index,
+    ):
         index.repair()
         records: dict[int, FileRecord] = {}
         for raw in paths:
@@ -380,15 +392,20 @@ def forget(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILEN
             records.update((r.id, r) for r in matched)
         index.forget(list(records.values()))
         index.bm25()
+        index.backup_catalog()
         return [r.path for r in records.values()]
 
 
 def reindex(settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> None:
     """Rebuild Chroma and BM25 from the catalog (after a lost or damaged vector store)."""
-    with write_lock(settings.data_dir, wait=wait, reporter=reporter), DocumentIndex(settings, reporter) as index:
+    with (
+        write_lock(settings.data_dir, wait=wait, reporter=reporter),
+        DocumentIndex(settings, reporter, writable=True) as index,
+    ):
         recorded = index.catalog.get_meta("embed_model")
         if recorded is not None and recorded != settings.embed_model:
             index.catalog.drop_embeddings()  # re-embedded by reindex below
             index.catalog.set_meta("embed_model", settings.embed_model)
         with step(reporter, "rebuilding indexes from the catalog", None):
             index.reindex()
+        index.backup_catalog()

@@ -32,6 +32,7 @@ class IndexStatus:
     missing_vectors: int
     orphan_vectors: int
     consistent: bool
+    vector_store: str  # "chroma", or why Chroma could not be read (answers then use the catalog's vectors)
     answer_model: str
     answer_model_ready: bool
     embed_model: str
@@ -85,6 +86,7 @@ def index_status(settings: Settings, with_files: bool = False) -> IndexStatus:
             missing_vectors=health.missing_vectors,
             orphan_vectors=health.orphan_vectors,
             consistent=health.consistent,
+            vector_store=health.vector_store,
             answer_model=settings.model,
             answer_model_ready=answer_model_ready(settings),
             embed_model=index.catalog.get_meta("embed_model") or settings.embed_model,

@@ -7,6 +7,7 @@ them too, so a crash at any point leaves a state `pipeline.ingest.repair` can fi
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 import uuid
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from docq.store.migrations import migrate
+from docq.errors import CatalogDamagedError, NoIndexError
+from docq.store.migrations import MIGRATIONS, migrate
 from docq.types import Chunk, DocKind, FileRecord, Page
 
 _CHUNK_COLUMNS = (
@@ -71,17 +73,39 @@ class CatalogCounts:
 
 
 class Catalog:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    """The catalog, opened for writing (ingest, forget, reindex: creates and migrates it)
+    or for reading (ask, status: never writes, so a read-only index can be read)."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
-        self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL survives a killed process; only a power cut may lose the last commit.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        migrate(self._conn)
-        # Names this index's collection on a shared Chroma server; made once, never changed.
-        self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('index_id', ?)", (uuid.uuid4().hex,))
+        self.readonly = readonly
+        if readonly:
+            self._conn = _open_readonly(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            _probe(self._conn, path)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives a killed process; only a power cut may lose the last commit.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            migrate(self._conn)
+            # Names this index's collection on a shared Chroma server; made once, never changed.
+            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('index_id', ?)", (uuid.uuid4().hex,))
+
+    def backup(self, destination: Path) -> None:
+        """A consistent copy of the catalog (SQLite's online backup), written beside it
+        under a temporary name and renamed, so a half-written copy never replaces a good one."""
+        partial = destination.with_name(f"{destination.name}.tmp-{os.getpid()}")
+        try:
+            target = sqlite3.connect(partial)
+            try:
+                self._conn.backup(target)
+            finally:
+                target.close()
+            os.replace(partial, destination)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def close(self) -> None:
         self._conn.close()
@@ -183,6 +207,21 @@ class Catalog:
             ):
                 found[cid] = np.frombuffer(blob, dtype=np.float32)
         return found
+
+    def all_embeddings(self) -> tuple[list[str], np.ndarray]:
+        """Every stored chunk vector: ids and one row each (vectors of another size, from a
+        damaged row, are left out)."""
+        ids: list[str] = []
+        rows: list[np.ndarray] = []
+        for cid, blob in self._conn.execute("SELECT id, embedding FROM chunks WHERE embedding IS NOT NULL"):
+            if len(blob) % 4:
+                continue
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if rows and vector.shape != rows[0].shape:
+                continue
+            ids.append(cid)
+            rows.append(vector)
+        return ids, (np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32))
 
     def tombstones(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT chunk_id FROM tombstones")]
@@ -323,3 +362,67 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _probe(conn: sqlite3.Connection, path: Path) -> None:
+    """Read the schema once, so a damaged file is reported here, by name."""
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise
+        conn.close()
+        raise CatalogDamagedError(path, str(exc)) from None
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """Open without writing anything: `mode=ro`, or `immutable=1` where SQLite cannot even
+    create its shared-memory file (a read-only folder or mount)."""
+    if not path.is_file():
+        raise NoIndexError(path.parent)
+    last: sqlite3.Error | None = None
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True, timeout=30, check_same_thread=False)
+        try:
+            _probe(conn, path)
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.OperationalError as exc:  # cannot open the WAL read-only: try immutable
+            conn.close()
+            last = exc
+            continue
+        if version == 0:
+            conn.close()
+            raise NoIndexError(path.parent)
+        if version != len(MIGRATIONS):
+            conn.close()
+            return _upgrade_then_read(path, version)
+        return conn
+    raise CatalogDamagedError(path, str(last))
+
+
+def _upgrade_then_read(path: Path, version: int) -> sqlite3.Connection:
+    """An index made by another docq release: a newer one is refused, an older one is
+    upgraded once (a writer's job), then read."""
+    if version > len(MIGRATIONS):
+        from docq.errors import DocqError
+
+        raise DocqError(
+            f"{path}: written by a newer docq (schema {version}, this one knows {len(MIGRATIONS)}); upgrade docq"
+        )
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        from docq.errors import DocqError
+
+        raise DocqError(
+            f"{path}: made by an older docq (schema {version}) and read-only here; "
+            "run any docq command once with write access to upgrade it"
+        )
+    Catalog(path).close()
+    return _open_readonly(path)
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """A data dir that exists must be a folder (a mistyped DOCQ_HOME may name a file)."""
+    if data_dir.exists() and not data_dir.is_dir():
+        from docq.errors import DocqError
+
+        raise DocqError(f"{data_dir}: the data dir is not a folder; point --data-dir or DOCQ_HOME at a folder")

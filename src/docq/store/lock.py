@@ -15,10 +15,12 @@ from filelock import FileLock, Timeout
 
 from docq.errors import IndexLockedError
 from docq.progress import SILENT, Reporter
+from docq.store.catalog import check_data_dir
 
 
 @contextmanager
 def write_lock(data_dir: Path, wait: bool = False, reporter: Reporter = SILENT) -> Iterator[None]:
+    check_data_dir(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(data_dir / "write.lock"))
     pid_file = data_dir / "write.lock.pid"

@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from docq.indexers.bm25 import analyze
 from docq.indexers.tokens import count_tokens, encoding
 from docq.store.catalog import Catalog
+from docq.text import analyze
 
 TERMS_PER_FILE = 6
 MIN_LEAD = 8
