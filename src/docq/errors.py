@@ -104,6 +104,9 @@ def describe_failure(exc: BaseException, data_dir: Path) -> str:
             f"{where}: permission denied for user {_user()}; ingest, forget and reindex need write access "
             f"to {data_dir} (ask and status read a read-only index as it is)"
         )
+    if "i/o error" in lowered:
+        where = getattr(exc, "filename", None) or (catalog if isinstance(exc, sqlite3.Error) else data_dir)
+        return f"{where}: the disk refused a write ({message[:80]}; {free_space(data_dir)}); free space or check the disk, then run the command again"
     if isinstance(exc, sqlite3.DatabaseError):
         return str(CatalogDamagedError(catalog, message))
     if type(exc).__module__.startswith("chromadb"):

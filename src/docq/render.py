@@ -43,9 +43,17 @@ def is_tty(stream: IO[str]) -> bool:
         return False
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """`docq ask ... | head`: the reader has what it wanted. Rich exits 1 here; a
+        reader that leaves early is no failure, so docq goes on quietly (and exits 0)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console_for(stream: IO[str]) -> Console:
     tty = is_tty(stream)
-    return Console(
+    return _Console(
         file=stream,
         force_terminal=tty,
         no_color=bool(os.environ.get("NO_COLOR")) or not tty,
@@ -88,7 +96,7 @@ class RichReporter:
             task = self._progress.tasks[0]
             elapsed = max(time.perf_counter() - self._started, 1e-6)
             rate = f"{(task.completed + amount) / elapsed:.1f}/s"
-            self._progress.update(self._task, advance=amount, detail=detail[:60], rate=rate)
+            self._progress.update(self._task, advance=amount, detail=detail[:72], rate=rate)
 
     def finish(self) -> None:
         if self._progress is not None:

@@ -44,3 +44,15 @@ def test_clear(tmp_path: Path) -> None:
     cache.store("m", [1], _writer(10))
     cache.store("m", [2], _writer(10))
     assert cache.clear() == 2 and cache.entries() == []
+
+
+def test_a_killed_writers_partial_state_counts_under_the_cap_and_goes_with_the_next_write(tmp_path: Path) -> None:
+    cache = KVCache(tmp_path, max_bytes=1000)
+    dead = tmp_path / "abc.partial-999999999"  # no such process
+    dead.write_bytes(b"x" * 600)
+    live = tmp_path / f"def.partial-{os.getppid()}"  # a running process: still being written
+    live.write_bytes(b"x" * 800)
+    assert cache.store("m", [1, 2], lambda p: p.write_bytes(b"y" * 300)) is not None
+    assert not dead.exists() and live.exists()
+    # 300 bytes of state + 800 being written by another process: over the cap, the state goes
+    assert cache.entries() == []

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
+from docq.store.orphans import remove_orphans
 from docq.text import analyze, spelling_variants
 
 FORMAT = 2  # 1 was a pickle (release 1): never read again
@@ -148,7 +149,7 @@ class BM25Index:
     def save(self, path: Path) -> None:
         """Write atomically (a temporary file renamed over the old one); a leftover
         temporary file of a killed writer is removed by the next save."""
-        remove_orphans(path)
+        remove_orphans(path.parent, f"{path.name}.tmp-*")
         tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         try:
             with tmp.open("wb") as f:
@@ -235,25 +236,3 @@ def _text_list(array: np.ndarray) -> list[str]:
         raise TypeError("not a UTF-8 byte array")
     text = array.tobytes().decode("utf-8")
     return text.split("\n") if text else []
-
-
-def remove_orphans(path: Path) -> int:
-    """Temporary files next to `path` left by a writer that was killed before renaming."""
-    removed = 0
-    for leftover in path.parent.glob(f"{path.name}.tmp-*"):
-        pid = leftover.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-            continue
-        leftover.unlink(missing_ok=True)
-        removed += 1
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

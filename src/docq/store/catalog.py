@@ -369,7 +369,8 @@ def _probe(conn: sqlite3.Connection, path: Path) -> None:
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        if isinstance(exc, sqlite3.OperationalError):  # locked, I/O, full: not damage to the file
+            conn.close()
             raise
         conn.close()
         raise CatalogDamagedError(path, str(exc)) from None

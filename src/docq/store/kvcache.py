@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from docq.store.orphans import remove_orphans
+
 SUFFIX = ".kv"
 
 
@@ -54,6 +56,7 @@ class KVCache:
         """Save via `write(path)` into a temporary name, then publish atomically; returns
         None when the state is larger than the whole cache."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        remove_orphans(self.directory, "*.partial-*")
         path = self._path(identity, tokens)
         partial = path.with_name(f"{path.stem}.partial-{os.getpid()}")
         try:
@@ -90,9 +93,10 @@ class KVCache:
         return sorted(found, key=lambda e: e.last_used, reverse=True)
 
     def evict(self) -> int:
-        """Drop least recently used states until the cache fits its cap; returns how many."""
+        """Drop least recently used states until the cache fits its cap; returns how many.
+        Partial files of running writers count against the cap too."""
         entries = self.entries()
-        total = sum(e.size for e in entries)
+        total = sum(e.size for e in entries) + sum(_size(p) for p in self.directory.glob("*.partial-*"))
         dropped = 0
         while entries and total > self.max_bytes:
             oldest = entries.pop()
@@ -105,6 +109,12 @@ class KVCache:
         entries = self.entries()
         for entry in entries:
             self.discard(entry.path)
-        for leftover in self.directory.glob("*.partial-*"):
-            leftover.unlink(missing_ok=True)
+        remove_orphans(self.directory, "*.partial-*")
         return len(entries)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
