@@ -46,3 +46,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def ingest(paths, settings):  # type: ignore[no-untyped-def]
+    """Index `paths` with docq's library, as a script would."""
+    from docq.library import Library
+
+    with Library(settings=settings) as docs:
+        return docs.ingest(paths)

@@ -22,7 +22,7 @@ from docq.indexers.bm25 import BM25Index
 from docq.text import analyze
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import EVAL, machine, median  # noqa: E402
+from _common import EVAL, machine, median
 
 QUERIES = [
     "how do startups raise money from investors",

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from _common import EVAL, machine, scratch_settings, table
+from _common import EVAL, ingest, machine, scratch_settings, table
 from docq.evaluation import runner
 from docq.evaluation.metrics import answer_in_text
-from docq.indexers.index import DocumentIndex
 from docq.indexers.tokens import count_tokens
+from docq.library.index import DocumentIndex
 from docq.pipeline.compression import compress
-from docq.pipeline.ingest import ingest
 from docq.pipeline.question import Question
 
 

@@ -12,9 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, machine, scratch_settings  # noqa: E402
-
-from docq.pipeline.ingest import ingest  # noqa: E402
+from _common import ROOT, ingest, machine, scratch_settings
 
 
 def main() -> None:

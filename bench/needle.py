@@ -20,8 +20,7 @@ import time
 
 from _common import EVAL, machine, scratch_settings
 from docq.indexers.tokens import encoding
-from docq.pipeline.ask import Asker
-from docq.pipeline.ingest import ingest
+from docq.library import Library
 from docq.types import Route
 
 NEEDLE = "The secret ingredient of the best pizza in Lisbon is smoked paprika from La Vera."
@@ -60,9 +59,9 @@ def main() -> None:
         routed = dataclasses.replace(settings, max_context_tokens=int(length * 1.25) + 512)
         for depth in args.depths:
             (docs / "haystack.txt").write_text(haystack(length, depth / 100))
-            ingest([docs], routed)
             marks = ""
-            with Asker(routed) as asker:
+            with Library(settings=routed) as asker:
+                asker.ingest([docs])
                 for route in ("rag", "memo", "full"):
                     if route not in args.routes or (route == "full" and length > args.full_max):
                         marks += "."

@@ -22,7 +22,7 @@ import statistics
 import time
 from pathlib import Path
 
-from _common import EVAL, machine, scratch_settings, table
+from _common import EVAL, ingest, machine, scratch_settings, table
 from docq.indexers import pdf as pdf_reader
 from docq.indexers.cleaning import normalize_text, text_quality
 from docq.types import Page
@@ -108,8 +108,7 @@ def parse(files: list[Path]) -> None:
 
 
 def ingest_both(folder: Path) -> None:
-    from docq.indexers.index import DocumentIndex
-    from docq.pipeline.ingest import ingest
+    from docq.library.index import DocumentIndex
 
     results = {}
     for name, reader in (("pypdf", legacy_read_pdf), ("pdfium", pdf_reader.read_pdf)):

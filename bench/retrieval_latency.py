@@ -21,7 +21,7 @@ import numpy as np
 from _common import EVAL, machine, percentile, scratch_settings, table
 from docq.indexers.bm25 import BM25Index
 from docq.indexers.hybrid import reciprocal_rank_fusion
-from docq.indexers.index import DocumentIndex
+from docq.library.index import DocumentIndex
 from docq.types import Chunk
 
 QUERIES = [

@@ -14,11 +14,10 @@ import argparse
 import time
 from pathlib import Path
 
-from _common import EVAL, machine, scratch_settings, table
+from _common import EVAL, ingest, machine, scratch_settings, table
 from docq.evaluation import runner
 from docq.evaluation.metrics import answer_in_text
-from docq.indexers.index import DocumentIndex
-from docq.pipeline.ingest import ingest
+from docq.library.index import DocumentIndex
 
 RETRIEVERS = {"bm25": {"dense": False}, "dense": {"lexical": False}, "fused": {}}
 

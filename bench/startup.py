@@ -15,8 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, machine, median, scratch_settings, table
-from docq.pipeline.ingest import ingest
+from _common import ROOT, ingest, machine, median, scratch_settings, table
 
 RUNS = 7
 

@@ -206,3 +206,27 @@ def start_server(command: list[str], ready_url: str, what: str) -> subprocess.Po
         time.sleep(0.5)
     process.terminate()
     pytest.fail(f"{what} did not start")
+
+
+# -- the library, one call at a time (as a script would use it) ---------------------------
+
+
+def ingest(paths: list[Path], settings: Settings):  # type: ignore[no-untyped-def]
+    from docq.library import Library
+
+    with Library(settings=settings) as docs:
+        return docs.ingest(paths)
+
+
+def forget(paths: list[Path], settings: Settings) -> list[str]:
+    from docq.library import Library
+
+    with Library(settings=settings) as docs:
+        return docs.forget(paths)
+
+
+def reindex(settings: Settings) -> None:
+    from docq.library import Library
+
+    with Library(settings=settings) as docs:
+        docs.reindex()

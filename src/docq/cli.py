@@ -113,6 +113,13 @@ def _settings(ctx: typer.Context, **flags: Any):  # type: ignore[no-untyped-def]
     return load_settings({**_state(ctx).overrides, **flags})
 
 
+def _library(ctx: typer.Context, **flags: Any):  # type: ignore[no-untyped-def]
+    """The library over the index the global options name, with this command's flags."""
+    from docq.library import Library
+
+    return Library(settings=_settings(ctx, **flags), reporter=_reporter(ctx))
+
+
 def _reporter(ctx: typer.Context):  # type: ignore[no-untyped-def]
     from docq.render import reporter_for
 
@@ -180,10 +187,8 @@ def ingest(
 
     Example: docq ingest ~/papers notes.md
     """
-    from docq.pipeline.ingest import ingest as run_ingest
-
-    settings = _settings(ctx, **_knob_flags(locals()))
-    report = run_ingest(paths, settings, _reporter(ctx), wait=wait)
+    with _library(ctx, **_knob_flags(locals())) as docs:
+        report = docs.ingest(paths, wait=wait)
     if as_json:
         _print_json(
             {
@@ -213,9 +218,8 @@ def forget(
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another writer instead of failing.")] = False,
 ) -> None:
     """Drop files from the index (the files themselves are not touched)."""
-    from docq.pipeline.ingest import forget as run_forget
-
-    dropped = run_forget(paths, _settings(ctx), _reporter(ctx), wait=wait)
+    with _library(ctx) as docs:
+        dropped = docs.forget(paths, wait=wait)
     if not _state(ctx).quiet:
         print(f"forgot {len(dropped)} file{'s' if len(dropped) != 1 else ''}", file=sys.stderr)
 
@@ -227,9 +231,8 @@ def reindex(
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another writer instead of failing.")] = False,
 ) -> None:
     """Rebuild the vector and BM25 indexes from the catalog."""
-    from docq.pipeline.ingest import reindex as run_reindex
-
-    run_reindex(_settings(ctx), _reporter(ctx), wait=wait)
+    with _library(ctx) as docs:
+        docs.reindex(wait=wait)
     if not _state(ctx).quiet:
         print("indexes rebuilt from the catalog", file=sys.stderr)
 
@@ -242,9 +245,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """What the index holds, and whether the vector and BM25 indexes agree with the catalog."""
-    from docq.pipeline.status import index_status
-
-    st = index_status(_settings(ctx), with_files=files)
+    with _library(ctx) as docs:
+        st = docs.status(files=files)
     if as_json:
         _print_json(st.to_dict())
         return
@@ -359,7 +361,7 @@ def ask(
       echo "When was the Duchy founded?" | docq ask --json
     """
     from docq.errors import UsageError
-    from docq.pipeline.ask import Asker, answer_to_dict
+    from docq.pipeline.ask import answer_to_dict
     from docq.render import AnswerStream, console_for, is_tty, render_answer
 
     if question is None:
@@ -367,8 +369,8 @@ def ask(
             raise UsageError("give a question, or pipe one on stdin: echo 'question' | docq ask")
         question = sys.stdin.read()
     question = _readable(question)
-    settings = _settings(ctx, **_knob_flags(locals()))
-    forced = _route(route or settings.route)
+    docs = _library(ctx, **_knob_flags(locals()))
+    forced = _route(route or docs.settings.route)
     state = _state(ctx)
     out = console_for(sys.stdout)
     live = AnswerStream(out if is_tty(sys.stdout) and not as_json else None)
@@ -378,9 +380,9 @@ def ask(
         if not state.quiet:
             print(f"route: {decision.route.value} — {decision.reason}", file=sys.stderr, flush=True)
 
-    with Asker(settings, _reporter(ctx)) as asker:
+    with docs:
         try:
-            result = asker.ask(question, route=forced, on_text=live, on_route=on_route)
+            result = docs.ask(question, route=forced, on_text=live, on_route=on_route)
         finally:
             live.close()
     if as_json:
@@ -426,20 +428,17 @@ def evaluate(
 
     Example: docq eval ../shared/eval/squad-normans --split tune --route rag
     """
-    from docq.evaluation.runner import run_eval
     from docq.render import console_for, render_eval
 
-    settings = _settings(ctx, **_knob_flags(locals()))
-    report = run_eval(
-        set_dir,
-        settings,
-        route=_route(route or settings.route),
-        limit=limit,
-        sample=sample,
-        seed=seed,
-        split=split,
-        reporter=_reporter(ctx),
-    )
+    with _library(ctx, **_knob_flags(locals())) as docs:
+        report = docs.eval(
+            set_dir,
+            route=_route(route or docs.settings.route),
+            limit=limit,
+            sample=sample,
+            seed=seed,
+            split=split,
+        )
     if as_json:
         _print_json(report.to_dict())
         return
@@ -467,11 +466,10 @@ def doctor(
     """Effective settings (and where each came from), which model answers and how long a
     question takes on this machine, checksums, GPU offload, the KV-cache type chosen and
     why, and index health. Exit 1 if a check fails."""
-    from docq.pipeline.doctor import run_doctor
     from docq.render import console_for, render_doctor
 
-    settings = _settings(ctx, **_knob_flags(locals()))
-    report = run_doctor(settings, _reporter(ctx), speed=speed)
+    with _library(ctx, **_knob_flags(locals())) as docs:
+        report = docs.doctor(speed=speed)
     if as_json:
         _print_json(report.to_dict())
     else:
@@ -487,10 +485,9 @@ def cache_list(
 ) -> None:
     """Saved KV states, most recently used first."""
     from docq.render import console_for, render_cache
-    from docq.store.kvcache import KVCache
 
-    settings = _settings(ctx)
-    entries = KVCache(settings.kv_cache_dir, settings.cache_max_mb * 2**20).entries()
+    docs = _library(ctx)
+    entries = docs.cache_entries()
     if as_json:
         _print_json(
             [
@@ -499,17 +496,14 @@ def cache_list(
             ]
         )
         return
-    render_cache(entries, settings.cache_max_mb, console_for(sys.stdout))
+    render_cache(entries, docs.settings.cache_max_mb, console_for(sys.stdout))
 
 
 @cache_app.command("clear")
 @handles_errors
 def cache_clear(ctx: typer.Context) -> None:
     """Delete every saved KV state."""
-    from docq.store.kvcache import KVCache
-
-    settings = _settings(ctx)
-    removed = KVCache(settings.kv_cache_dir, settings.cache_max_mb * 2**20).clear()
+    removed = _library(ctx).clear_cache()
     print(f"removed {removed} saved states", file=sys.stderr)
 
 

@@ -7,6 +7,7 @@ the environment names, the config file keys and `docq doctor` all derive from it
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import sys
 from collections.abc import Mapping
@@ -89,12 +90,19 @@ class Settings:
         return self.data_dir / "bm25.npz"
 
     @property
+    def cache_dir(self) -> Path:
+        """The user's own cache beside the models: what readers write (saved KV states, the
+        memo route's corpus memory) goes here, never into a data dir others may share."""
+        return self.models_dir.parent
+
+    @property
     def kv_cache_dir(self) -> Path:
-        return self.data_dir / "kv-cache"
+        return self.cache_dir / "kv-cache"
 
     @property
     def memory_dir(self) -> Path:
-        return self.data_dir / "memory"
+        key = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:16]
+        return self.cache_dir / "memory" / key
 
     @property
     def threads(self) -> int:

@@ -31,9 +31,9 @@ from docq.types import Answer
 
 if TYPE_CHECKING:
     from docq.evaluation.runner import EvalReport
+    from docq.llm.kvcache import CacheEntry
     from docq.pipeline.doctor import DoctorReport
     from docq.pipeline.status import IndexStatus
-    from docq.store.kvcache import CacheEntry
 
 
 def is_tty(stream: IO[str]) -> bool:

@@ -9,9 +9,9 @@ import pytest
 from docq.config import Settings
 from docq.errors import ModelError
 from docq.llm.backend import Message
+from docq.llm.kvcache import KVCache
 from docq.llm.loading import open_llm
 from docq.llm.local import LocalLLM
-from docq.store.kvcache import KVCache
 
 from ..conftest import NORMANS_PARAGRAPHS, make_settings
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 
 from docq.config import Settings
-from docq.indexers.index import DocumentIndex
+from docq.library.index import DocumentIndex
 from docq.llm.backend import Generation
 from docq.pipeline.answering import answer_from, clean_answer
-from docq.pipeline.ingest import ingest
 from docq.pipeline.question import Question, Shape
 
-from ..conftest import make_settings
+from ..conftest import ingest, make_settings
 
 
 @pytest.mark.parametrize(

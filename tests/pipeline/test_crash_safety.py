@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from docq.indexers.chunking import ChunkingOptions, chunk_document
-from docq.indexers.index import DocumentIndex
 from docq.indexers.readers import read_text
+from docq.library.index import DocumentIndex
 from docq.types import Page
 
 from ..conftest import NORMANS_PARAGRAPHS, make_settings

@@ -10,13 +10,12 @@ import pytest
 
 from docq.config import Settings
 from docq.errors import IndexLockedError
-from docq.indexers.index import DocumentIndex
 from docq.indexers.readers import READERS
-from docq.pipeline.ingest import forget, ingest, reindex
+from docq.library.index import DocumentIndex
 from docq.store.lock import write_lock
 from docq.types import DocKind
 
-from ..conftest import NORMANS_PARAGRAPHS, write_image_only_pdf, write_pdf
+from ..conftest import NORMANS_PARAGRAPHS, forget, ingest, reindex, write_image_only_pdf, write_pdf
 
 
 def _normans(folder: Path, name: str = "normans.txt", paragraphs: slice = slice(0, 6)) -> Path:

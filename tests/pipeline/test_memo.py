@@ -6,7 +6,7 @@ import pytest
 
 from docq.pipeline.routes.memo import parse_clues
 
-from ..conftest import SAMPLES, make_settings
+from ..conftest import SAMPLES, ingest, make_settings
 
 
 def test_parses_the_requested_form() -> None:
@@ -42,9 +42,8 @@ def test_template_echo_is_not_a_query() -> None:
 def test_clues_from_the_real_model_parse_into_queries(tmp_path: Path) -> None:
     """Draft with the default light drafter on the bundled samples: whatever it writes must
     parse into usable retrieval queries (not the template, not empty)."""
-    from docq.indexers.index import DocumentIndex
+    from docq.library.index import DocumentIndex
     from docq.llm.loading import open_llm
-    from docq.pipeline.ingest import ingest
     from docq.pipeline.routes import RouteContext
     from docq.pipeline.routes.memo import draft_clues
 

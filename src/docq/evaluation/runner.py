@@ -15,16 +15,18 @@ import json
 import random
 import statistics
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from docq.config import Settings
 from docq.errors import DocqError
 from docq.evaluation.metrics import abstention_scores, answer_in_text, is_right, score_question
-from docq.pipeline.ask import Asker
-from docq.pipeline.ingest import ingest
+from docq.pipeline.corpus import Corpus
+from docq.pipeline.ingest import IngestReport
 from docq.progress import SILENT, Reporter
-from docq.types import Route
+from docq.types import Answer, Route
 
 SPLITS = ("tune", "test")
 
@@ -209,9 +211,23 @@ def summarize(set_name: str, rows: list[QuestionResult], k: int, split: str = "a
     )
 
 
+class Answerer(Protocol):
+    """What an evaluation needs of docq (the library, over the set's scratch index)."""
+
+    @property
+    def index(self) -> Corpus: ...
+
+    def ingest(self, paths: Sequence[str | Path], *, wait: bool = False) -> IngestReport: ...
+
+    def ask(self, question: str, *, route: Route | None = None) -> Answer: ...
+
+    def close(self) -> None: ...
+
+
 def run_eval(
     set_dir: Path,
     settings: Settings,
+    open_docq: Callable[[Settings], Answerer],
     *,
     route: Route | None = None,
     limit: int | None = None,
@@ -222,15 +238,16 @@ def run_eval(
 ) -> EvalReport:
     items = choose(load_set(set_dir), limit, sample, seed, split)
     scratch = scratch_settings(set_dir, settings)
-    report = ingest([set_dir / "docs"], scratch, reporter)
-    for failure in report.failures:
-        reporter.note(f"eval: could not ingest {failure}")
     rows: list[QuestionResult] = []
-    reporter.start(f"asking {set_dir.name}", len(items), "questions")
-    with Asker(scratch, reporter) as asker:
+    docq = open_docq(scratch)
+    try:
+        report = docq.ingest([set_dir / "docs"])
+        for failure in report.failures:
+            reporter.note(f"eval: could not ingest {failure}")
+        reporter.start(f"asking {set_dir.name}", len(items), "questions")
         for item in items:
-            retrieved = asker.index.search(item.question, scratch.top_k)
-            answer = asker.ask(item.question, route=route)
+            retrieved = docq.index.search(item.question, scratch.top_k)
+            answer = docq.ask(item.question, route=route)
             score = score_question(answer.text, answer.abstained, item.answers, item.answerable)
             right = is_right(answer.text, answer.abstained, item.answers, item.all_of, item.answerable)
             cited = tuple(dict.fromkeys(Path(c.source).name for c in answer.citations))
@@ -262,5 +279,7 @@ def run_eval(
                 )
             )
             reporter.advance(1, f"F1 {sum(r.f1 for r in rows) / len(rows):.2f}")
+    finally:
+        docq.close()
     reporter.finish()
     return summarize(set_dir.name, rows, scratch.top_k, split or "all")

@@ -43,9 +43,9 @@ def open_llm(settings: Settings, reporter: Reporter = SILENT, model: str | None 
 
         return RemoteLLM(settings.llm_url, fallback_ctx=settings.n_ctx)
     from docq.llm.device import gpu_layers, plan_kv
+    from docq.llm.kvcache import KVCache
     from docq.llm.local import LocalLLM
     from docq.models.files import resolve_answer_model
-    from docq.store.kvcache import KVCache
 
     silence_llama_logs()
     path = resolve_answer_model(model or settings.model, settings.models_dir, reporter)

@@ -22,7 +22,7 @@ from docq.llm.device import KVPlan
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
-    from docq.store.kvcache import KVCache
+    from docq.llm.kvcache import KVCache
 
 # For GGUFs without a template: ChatML, which most instruct models accept.
 _CHATML = (

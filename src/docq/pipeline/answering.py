@@ -19,9 +19,9 @@ from enum import Enum
 from pathlib import Path
 
 from docq.indexers.folding import fold
-from docq.indexers.index import DocumentIndex
 from docq.llm.backend import LLM, Generation, TokenSink
 from docq.pipeline import prompts
+from docq.pipeline.corpus import Corpus
 from docq.pipeline.evidence import (
     extract_phrase,
     missing_terms,
@@ -96,9 +96,9 @@ def _quote(text: str, at: int, length: int) -> str:
     return text[max(0, at - 100) : at + length + 100].strip()
 
 
-def _citation(index: DocumentIndex, passage: Chunk, at: int, length: int) -> Citation:
+def _citation(corpus: Corpus, passage: Chunk, at: int, length: int) -> Citation:
     """A citation of the sentence at `at` in `passage`, with the page that holds it."""
-    chunk, page = index.locate(passage.source, passage.char_start + at)
+    chunk, page = corpus.locate(passage.source, passage.char_start + at)
     holder = chunk if chunk is not None and passage.ordinal < 0 else passage
     return Citation(
         source=passage.source,
@@ -110,7 +110,7 @@ def _citation(index: DocumentIndex, passage: Chunk, at: int, length: int) -> Cit
 
 
 def cite(
-    index: DocumentIndex, answer: str, passages: Sequence[Chunk], markers: Sequence[int], question: str = ""
+    corpus: Corpus, answer: str, passages: Sequence[Chunk], markers: Sequence[int], question: str = ""
 ) -> tuple[Citation, ...]:
     """Where a short answer stands: the passages that hold it (those the model marked
     first), else, for yes/no or a paraphrase, the passage sentence that best matches the
@@ -123,11 +123,11 @@ def cite(
         if at >= 0 and all(p.id != passage.id for p, _ in found):
             found.append((passage, at))
     if found:
-        return tuple(_citation(index, passage, at, len(answer)) for passage, at in found[:3])
+        return tuple(_citation(corpus, passage, at, len(answer)) for passage, at in found[:3])
     claim = f"{question} {answer}"
     words = content_stems(claim)
     best = max(passages, key=lambda p: len(words & content_stems(p.text)))
-    return (_citation(index, best, _best_sentence(best, claim), 0),)
+    return (_citation(corpus, best, _best_sentence(best, claim), 0),)
 
 
 def _best_sentence(passage: Chunk, claim: str) -> int:
@@ -148,19 +148,18 @@ def abstain(kind: Abstention, reason: str, generation: Generation | None = None)
 MAX_SUPPLEMENTS = 2  # bounds the prompt (docs/design.md, "Supplement")
 
 
-def supplement(index: DocumentIndex, question: Question, passages: Sequence[Chunk]) -> tuple[list[Chunk], list[str]]:
+def supplement(corpus: Corpus, question: Question, passages: Sequence[Chunk]) -> tuple[list[Chunk], list[str]]:
     """Add the best passage for each name or number of the question the passages lack
     but the corpus holds (a multi-hop bridge retrieval missed). Returns the passages and
     the terms the whole corpus never mentions."""
     missing = missing_terms(question.text, [p.text for p in passages])
     if not missing:
         return list(passages), []
-    bm25 = index.bm25()
-    absent = [t for t in missing if not bm25.knows(t)]
+    absent = [t for t in missing if not corpus.knows(t)]
     added: list[Chunk] = []
     have = {p.id for p in passages}
     for term in [t for t in missing if t not in absent][:MAX_SUPPLEMENTS]:
-        for hit in index.search(f"{term} {question.text}", 3, dense=False):
+        for hit in corpus.search(f"{term} {question.text}", 3, dense=False):
             if hit.chunk.id not in have and term.lower() in hit.chunk.text.lower():
                 added.append(hit.chunk)
                 have.add(hit.chunk.id)
@@ -169,7 +168,7 @@ def supplement(index: DocumentIndex, question: Question, passages: Sequence[Chun
 
 
 def answer_from(
-    index: DocumentIndex,
+    corpus: Corpus,
     llm: LLM,
     question: Question,
     passages: Sequence[Chunk],
@@ -183,7 +182,7 @@ def answer_from(
     shape's own budget."""
     if not passages:
         return abstain(Abstention.NO_PASSAGES, "nothing in the index matches the question")
-    passages, absent = supplement(index, question, passages)
+    passages, absent = supplement(corpus, question, passages)
     if absent:
         return abstain(
             Abstention.MISSING_TERMS, f"the documents never mention {', '.join(repr(t) for t in absent[:3])}"
@@ -200,14 +199,14 @@ def answer_from(
     if not reply or _NOT_FOUND.match(reply):
         return abstain(Abstention.MODEL, "the model found no answer in the passages", generation)
     if question.shape is Shape.DOCUMENT:
-        return _document_answer(index, reply, passages, generation)
+        return _document_answer(corpus, reply, passages, generation)
     if question.long_form:
-        return _long_answer(index, question, reply, passages, generation)
-    return _short_answer(index, question, reply, passages, generation)
+        return _long_answer(corpus, question, reply, passages, generation)
+    return _short_answer(corpus, question, reply, passages, generation)
 
 
 def _short_answer(
-    index: DocumentIndex, question: Question, reply: str, passages: Sequence[Chunk], generation: Generation
+    corpus: Corpus, question: Question, reply: str, passages: Sequence[Chunk], generation: Generation
 ) -> AnswerDraft:
     text, markers = clean_answer(reply)
     if not text or _ABSTAINS.search(text):
@@ -243,14 +242,12 @@ def _short_answer(
         text=text,
         abstained=False,
         reason="",
-        citations=cite(index, text, passages, markers, question.text),
+        citations=cite(corpus, text, passages, markers, question.text),
         generation=generation,
     )
 
 
-def _document_answer(
-    index: DocumentIndex, reply: str, passages: Sequence[Chunk], generation: Generation
-) -> AnswerDraft:
+def _document_answer(corpus: Corpus, reply: str, passages: Sequence[Chunk], generation: Generation) -> AnswerDraft:
     """ "Which paper...": the title of the document the model picked, and its passage."""
     markers = [int(m) for m in _MARKER.findall(reply)]
     explanation = _MARKER.sub("", reply).strip().split("\n", 1)[0].strip()
@@ -262,7 +259,7 @@ def _document_answer(
         picked = claims[0].cited[0]
     passage = passages[picked]
     title = passage.title or Path(passage.source).stem
-    citation = _citation(index, passage, _best_sentence(passage, explanation or title), 0)
+    citation = _citation(corpus, passage, _best_sentence(passage, explanation or title), 0)
     return AnswerDraft(
         text=title,
         abstained=False,
@@ -274,7 +271,7 @@ def _document_answer(
 
 
 def _long_answer(
-    index: DocumentIndex, question: Question, reply: str, passages: Sequence[Chunk], generation: Generation
+    corpus: Corpus, question: Question, reply: str, passages: Sequence[Chunk], generation: Generation
 ) -> AnswerDraft:
     """Sentences (or items) the passages support, each with its citations numbered in
     the order they are first used; the others are dropped and counted."""
@@ -289,7 +286,7 @@ def _long_answer(
     citations = []
     for i in order:
         claim_text = " ".join(c.text for c in kept if i in c.cited)
-        citations.append(_citation(index, passages[i], _best_sentence(passages[i], claim_text), 0))
+        citations.append(_citation(corpus, passages[i], _best_sentence(passages[i], claim_text), 0))
     sentences = tuple(AnswerSentence(c.text, tuple(order[i] for i in c.cited)) for c in kept)
 
     def marked(sentence: AnswerSentence) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from docq import __version__
 from docq.config import Settings, describe
 from docq.errors import DocqError
 from docq.llm.backend import LLM
+from docq.pipeline.status import IndexStatus
 from docq.progress import SILENT, Reporter
 
 
@@ -75,7 +77,12 @@ def _check(report: DoctorReport, name: str, probe) -> None:  # type: ignore[no-u
         report.checks.append(Check(name, False, str(exc)))
 
 
-def run_doctor(settings: Settings, reporter: Reporter = SILENT, speed: bool = True) -> DoctorReport:
+def run_doctor(
+    settings: Settings,
+    reporter: Reporter = SILENT,
+    speed: bool = True,
+    index_status: Callable[[], IndexStatus] | None = None,
+) -> DoctorReport:
     import llama_cpp
 
     from docq.llm.device import gpu_layers, plan_kv, supports_gpu_offload
@@ -142,9 +149,9 @@ def run_doctor(settings: Settings, reporter: Reporter = SILENT, speed: bool = Tr
     _check(report, "kv cache", lambda: (lambda p: f"{p.kv_type}: {p.reason}")(plan_kv(settings)))
 
     def index() -> str:
-        from docq.pipeline.status import index_status
-
-        st = index_status(settings)
+        if index_status is None:
+            return "not checked"
+        st = index_status()
         if not st.consistent:
             raise DocqError(
                 f"{st.chunks:,} chunks in the catalog, {st.vectors:,} vectors, {st.bm25_entries:,} BM25 entries"

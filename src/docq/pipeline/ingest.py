@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from docq.config import Settings
-from docq.errors import DocqError, ReadError, backup_path
+from docq.errors import DocqError, ReadError
 from docq.hashing import sha256_file
 from docq.indexers.chunking import ChunkingOptions, chunk_document
-from docq.indexers.index import DocumentIndex, RepairReport
 from docq.indexers.readers import (
     READERS,
     SUFFIXES,
@@ -31,8 +30,8 @@ from docq.indexers.readers import (
     read_document,
     text_title,
 )
+from docq.pipeline.corpus import IndexWriter, RepairReport
 from docq.progress import SILENT, Reporter, step
-from docq.store.lock import write_lock
 from docq.types import DocKind, FileRecord
 
 
@@ -203,7 +202,7 @@ EMBED_BATCH = 64  # chunks between progress updates
 
 
 class _Ingestor:
-    def __init__(self, index: DocumentIndex, settings: Settings, report: IngestReport, reporter: Reporter) -> None:
+    def __init__(self, index: IndexWriter, settings: Settings, report: IngestReport, reporter: Reporter) -> None:
         self.index = index
         self.settings = settings
         self.report = report
@@ -220,7 +219,7 @@ class _Ingestor:
             raise ReadError(
                 f"{st.st_size / 2**20:,.0f} MB is over the {self.settings.max_file_mb} MB limit (--max-file-mb)"
             )
-        existing = self.index.catalog.file_by_path(str(path))
+        existing = self.index.file(str(path))
         fresh = (
             existing is not None
             and existing.status == "ready"
@@ -231,10 +230,10 @@ class _Ingestor:
             return self._skip(existing)
         digest = sha256_file(path)
         if fresh and existing and existing.sha256 == digest:
-            self.index.catalog.touch(existing.id, st.st_size, st.st_mtime_ns)
+            self.index.touch(existing, st.st_size, st.st_mtime_ns)
             return self._skip(existing)
         if existing is None:
-            indexed = next((f for f in self.index.catalog.files_with_sha256(digest) if _same_file(path, f.path)), None)
+            indexed = next((f for f in self.index.files_with_sha256(digest) if _same_file(path, f.path)), None)
             if indexed is not None:
                 self.report.aliases.append((str(path), indexed.path))
                 return "skipped"
@@ -282,20 +281,20 @@ class _Ingestor:
         parts = []
         started = time.perf_counter()
         for at in range(0, len(texts), EMBED_BATCH):
-            parts.append(self.index.embedder.embed(texts[at : at + EMBED_BATCH]))
+            parts.append(self.index.embed(texts[at : at + EMBED_BATCH]))
             done = min(at + EMBED_BATCH, len(texts))
             if done < len(texts):
                 left = (time.perf_counter() - started) / done * (len(texts) - done)
                 self.reporter.advance(0, f"{path.name}: {done:,}/{len(texts):,} chunks embedded, ~{left:.0f}s left")
-        return np.concatenate(parts) if parts else self.index.embedder.embed([])
+        return np.concatenate(parts) if parts else self.index.embed([])
 
     def _skip(self, record: FileRecord) -> str:
         """An unchanged file. One indexed before files had titles gets its title from
         the stored text (text and markdown are not read again for it)."""
         if not record.title:
-            text = next((p.text for p in self.index.catalog.pages(record.id)), "")
+            text = next((p.text for p in self.index.pages_of(record)), "")
             title = markdown_title(text) if record.kind is DocKind.MARKDOWN else text_title(text)
-            self.index.catalog.set_title(record.id, title or Path(record.path).stem)
+            self.index.set_title(record, title or Path(record.path).stem)
         return "skipped"
 
 
@@ -307,123 +306,92 @@ def _same_file(path: Path, other: str) -> bool:
         return False
 
 
-def _check_embedding_model(index: DocumentIndex) -> None:
+def _check_embedding_model(index: IndexWriter, settings: Settings) -> None:
     """Vectors from two embedding models cannot share a collection."""
-    current = index.settings.embed_model
-    recorded = index.catalog.get_meta("embed_model")
+    recorded = index.embedding_model()
     if recorded is None:
-        index.catalog.set_meta("embed_model", current)
-    elif recorded != current:
+        index.set_embedding_model(settings.embed_model)
+    elif recorded != settings.embed_model:
         raise DocqError(
-            f"{index.settings.data_dir}: this index was built with embedding model {recorded!r}, not {current!r}; "
-            "use another --data-dir, or run `docq reindex` with the new model to re-embed everything"
+            f"{settings.data_dir}: this index was built with embedding model {recorded!r}, not "
+            f"{settings.embed_model!r}; use another --data-dir, or run `docq reindex` with the new model "
+            "to re-embed everything"
         )
 
 
-def ingest(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> IngestReport:
+def ingest(paths: Sequence[Path], index: IndexWriter, settings: Settings, reporter: Reporter = SILENT) -> IngestReport:
+    """Bring `paths` into `index` (opened for writing, under the write lock)."""
     started = time.perf_counter()
     report = IngestReport()
-    with (
-        write_lock(settings.data_dir, wait=wait, reporter=reporter),
-        DocumentIndex(settings, reporter, writable=True) as index,
-    ):
-        _check_embedding_model(index)
-        report.repaired = index.repair()
-        if report.repaired:
-            reporter.note(
-                f"repaired an interrupted ingest: {report.repaired.restored_files} files re-indexed, "
-                f"{report.repaired.removed_vectors} stale vectors removed"
-            )
-        found = discover(paths, settings.follow_symlinks)
-        report.failures.extend(found.failures)
-        report.ignored = found.ignored
-        for note in found.notes:
-            reporter.note(note)
-        gone = _vanished(index, found)
-        if gone:
-            index.forget(gone)
-            report.removed = len(gone)
-        for missing in found.missing:
-            if not any(r.path == str(missing) for r in gone):
-                report.failures.append(Failure(str(missing), "no such file or folder"))
-        for failure in found.failures:
-            reporter.note(f"failed: {failure}")
-        ingestor = _Ingestor(index, settings, report, reporter)
-        with step(reporter, "ingesting", len(found.files), "files"):
-            for candidate in found.files:
-                try:
-                    outcome = ingestor.process(candidate)
-                except ReadError as exc:
-                    report.failures.append(Failure(str(candidate.path), str(exc)))
-                    reporter.note(f"failed: {report.failures[-1]}")
-                except PermissionError:
-                    report.failures.append(Failure(str(candidate.path), "permission denied"))
-                    reporter.note(f"failed: {report.failures[-1]}")
-                except OSError as exc:
-                    report.failures.append(Failure(str(candidate.path), f"cannot read ({exc.strerror or exc})"))
-                    reporter.note(f"failed: {report.failures[-1]}")
-                else:
-                    setattr(report, outcome, getattr(report, outcome) + 1)
-                reporter.advance(1, f"{candidate.path.name} · {report.pages:,} pages · {report.chunks:,} chunks")
-        if report.aliases:
-            path, indexed = report.aliases[0]
-            more = f" and {len(report.aliases) - 1} more" if len(report.aliases) > 1 else ""
-            reporter.note(f"{path}{more}: already indexed as {indexed} (the same file through a link), skipped")
-        index.bm25()  # rebuild now if anything changed, so the next question starts fast
-        if report.added or report.updated or report.removed or report.repaired or not _has_backup(settings):
-            index.backup_catalog()
+    _check_embedding_model(index, settings)
+    report.repaired = index.repair()
+    if report.repaired:
+        reporter.note(
+            f"repaired an interrupted ingest: {report.repaired.restored_files} files re-indexed, "
+            f"{report.repaired.removed_vectors} stale vectors removed"
+        )
+    found = discover(paths, settings.follow_symlinks)
+    report.failures.extend(found.failures)
+    report.ignored = found.ignored
+    for note in found.notes:
+        reporter.note(note)
+    gone = _vanished(index, found)
+    if gone:
+        index.forget(gone)
+        report.removed = len(gone)
+    for missing in found.missing:
+        if not any(r.path == str(missing) for r in gone):
+            report.failures.append(Failure(str(missing), "no such file or folder"))
+    for failure in found.failures:
+        reporter.note(f"failed: {failure}")
+    ingestor = _Ingestor(index, settings, report, reporter)
+    with step(reporter, "ingesting", len(found.files), "files"):
+        for candidate in found.files:
+            try:
+                outcome = ingestor.process(candidate)
+            except ReadError as exc:
+                report.failures.append(Failure(str(candidate.path), str(exc)))
+                reporter.note(f"failed: {report.failures[-1]}")
+            except PermissionError:
+                report.failures.append(Failure(str(candidate.path), "permission denied"))
+                reporter.note(f"failed: {report.failures[-1]}")
+            except OSError as exc:
+                report.failures.append(Failure(str(candidate.path), f"cannot read ({exc.strerror or exc})"))
+                reporter.note(f"failed: {report.failures[-1]}")
+            else:
+                setattr(report, outcome, getattr(report, outcome) + 1)
+            reporter.advance(1, f"{candidate.path.name} · {report.pages:,} pages · {report.chunks:,} chunks")
+    if report.aliases:
+        path, indexed = report.aliases[0]
+        more = f" and {len(report.aliases) - 1} more" if len(report.aliases) > 1 else ""
+        reporter.note(f"{path}{more}: already indexed as {indexed} (the same file through a link), skipped")
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _has_backup(settings: Settings) -> bool:
-    return backup_path(settings.catalog_path).is_file()
-
-
-def _vanished(index: DocumentIndex, found: Discovery) -> list[FileRecord]:
+def _vanished(index: IndexWriter, found: Discovery) -> list[FileRecord]:
     """Catalog files under a fully walked folder that the walk no longer found, and named
     files that no longer exist."""
     present = {str(c.path) for c in found.files} | {f.path for f in found.failures}
     gone: dict[int, FileRecord] = {}
     for root in found.complete_roots:
-        for record in index.catalog.files(under=str(root)):
+        for record in index.files(under=str(root)):
             if record.path not in present:
                 gone[record.id] = record
     for missing in found.missing:
-        for record in index.catalog.files(under=str(missing)):
+        for record in index.files(under=str(missing)):
             gone[record.id] = record
     return list(gone.values())
 
 
-def forget(paths: Sequence[Path], settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> list[str]:
+def forget(paths: Sequence[Path], index: IndexWriter) -> list[str]:
     """Drop files (or everything under folders) from the index; returns the paths dropped."""
-    with (
-        write_lock(settings.data_dir, wait=wait, reporter=reporter),
-        DocumentIndex(settings, reporter, writable=True) as index,
-    ):
-        index.repair()
-        records: dict[int, FileRecord] = {}
-        for raw in paths:
-            matched = index.catalog.files(under=str(_absolute(raw)))
-            if not matched:
-                raise DocqError(f"{raw}: not in the index (see `docq status --files`)")
-            records.update((r.id, r) for r in matched)
-        index.forget(list(records.values()))
-        index.bm25()
-        index.backup_catalog()
-        return [r.path for r in records.values()]
-
-
-def reindex(settings: Settings, reporter: Reporter = SILENT, wait: bool = False) -> None:
-    """Rebuild Chroma and BM25 from the catalog (after a lost or damaged vector store)."""
-    with (
-        write_lock(settings.data_dir, wait=wait, reporter=reporter),
-        DocumentIndex(settings, reporter, writable=True) as index,
-    ):
-        recorded = index.catalog.get_meta("embed_model")
-        if recorded is not None and recorded != settings.embed_model:
-            index.catalog.drop_embeddings()  # re-embedded by reindex below
-            index.catalog.set_meta("embed_model", settings.embed_model)
-        with step(reporter, "rebuilding indexes from the catalog", None):
-            index.reindex()
-        index.backup_catalog()
+    index.repair()
+    records: dict[int, FileRecord] = {}
+    for raw in paths:
+        matched = index.files(under=str(_absolute(raw)))
+        if not matched:
+            raise DocqError(f"{raw}: not in the index (see `docq status --files`)")
+        records.update((r.id, r) for r in matched)
+    index.forget(list(records.values()))
+    return [r.path for r in records.values()]

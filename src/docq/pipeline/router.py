@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from docq.indexers.index import DocumentIndex
 from docq.pipeline.answering import AnswerDraft
+from docq.pipeline.corpus import Corpus
 from docq.pipeline.question import Question, Shape
 from docq.pipeline.routes import FullPlan
 from docq.types import Route, ScoredChunk
@@ -68,13 +68,11 @@ def decide(question: Question, hits: list[ScoredChunk], plan: FullPlan, forced: 
     return Decision(Route.RAG, f"{asked}; {shape}")
 
 
-def escalation(
-    draft: AnswerDraft, question: Question, plan: FullPlan, index: DocumentIndex, tried: Route
-) -> Decision | None:
+def escalation(draft: AnswerDraft, question: Question, plan: FullPlan, corpus: Corpus, tried: Route) -> Decision | None:
     """Self-Route: after an abstention, is another route worth its cost?"""
     if not draft.abstained or not draft.retrieval_may_have_missed:
         return None  # an answer the evidence rejected would not improve by reading more
-    absent = [t for t in question.key_terms if not index.bm25().knows(t)]
+    absent = [t for t in question.key_terms if not corpus.knows(t)]
     if absent:
         return None  # the corpus itself never mentions it: no route can find it
     if tried is not Route.FULL and plan.fits and plan.documents and plan.tokens <= ESCALATE_FULL_MAX:

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 from docq.config import Settings
-from docq.indexers.index import DocumentIndex
 from docq.models.files import is_verified
 from docq.models.registry import ANSWER_MODELS
+from docq.pipeline.corpus import Health
+from docq.store.catalog import CatalogCounts
 from docq.types import FileRecord
+
+
+class StatusSource(Protocol):
+    """What status reads from an index."""
+
+    def counts(self) -> CatalogCounts: ...
+
+    def health(self) -> Health: ...
+
+    def embedding_model(self) -> str | None: ...
+
+    def files(self, under: str | None = None) -> list[FileRecord]: ...
+
+    def extractors(self, record: FileRecord) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -68,29 +84,26 @@ def answer_model_ready(settings: Settings) -> bool:
     return is_verified(settings.models_dir / spec.filename, spec.sha256, settings.models_dir)
 
 
-def index_status(settings: Settings, with_files: bool = False) -> IndexStatus:
-    with DocumentIndex(settings) as index:
-        counts = index.catalog.counts()
-        health = index.health()
-        return IndexStatus(
-            data_dir=str(settings.data_dir),
-            chroma=settings.chroma_url or str(settings.chroma_path),
-            files=counts.files,
-            pending_files=counts.pending,
-            pages=counts.pages,
-            chunks=counts.chunks,
-            tokens=counts.tokens,
-            vectors=health.vectors,
-            bm25_entries=health.bm25_entries,
-            bm25_current=health.bm25_current,
-            missing_vectors=health.missing_vectors,
-            orphan_vectors=health.orphan_vectors,
-            consistent=health.consistent,
-            vector_store=health.vector_store,
-            answer_model=settings.model,
-            answer_model_ready=answer_model_ready(settings),
-            embed_model=index.catalog.get_meta("embed_model") or settings.embed_model,
-            file_list=tuple(FileStatus(r, index.catalog.extractors(r.id)) for r in index.catalog.files())
-            if with_files
-            else (),
-        )
+def index_status(index: StatusSource, settings: Settings, with_files: bool = False) -> IndexStatus:
+    counts = index.counts()
+    health = index.health()
+    return IndexStatus(
+        data_dir=str(settings.data_dir),
+        chroma=settings.chroma_url or str(settings.chroma_path),
+        files=counts.files,
+        pending_files=counts.pending,
+        pages=counts.pages,
+        chunks=counts.chunks,
+        tokens=counts.tokens,
+        vectors=health.vectors,
+        bm25_entries=health.bm25_entries,
+        bm25_current=health.bm25_current,
+        missing_vectors=health.missing_vectors,
+        orphan_vectors=health.orphan_vectors,
+        consistent=health.consistent,
+        vector_store=health.vector_store,
+        answer_model=settings.model,
+        answer_model_ready=answer_model_ready(settings),
+        embed_model=index.embedding_model() or settings.embed_model,
+        file_list=tuple(FileStatus(r, index.extractors(r)) for r in index.files()) if with_files else (),
+    )

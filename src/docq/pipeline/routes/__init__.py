@@ -7,16 +7,17 @@ and ordered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from docq.config import Settings
 from docq.indexers.hybrid import reorder_for_long_context
-from docq.indexers.index import DocumentIndex
 from docq.llm.backend import LLM, Generation, TokenSink
 from docq.pipeline.answering import AnswerDraft
 from docq.pipeline.compression import compress
+from docq.pipeline.corpus import Corpus
 from docq.pipeline.question import Question, Shape
-from docq.types import Chunk, FileRecord, ScoredChunk
+from docq.types import Chunk, FileRecord, Route, ScoredChunk
 
 RAG_BUDGET = 2048  # tokens of passages; a small model reads a short context best
 # Reordering is for long contexts (the setting of *Long-Context LLMs Meet RAG*). With the
@@ -27,10 +28,18 @@ REORDER_FROM = 6
 
 @dataclass
 class RouteContext:
-    index: DocumentIndex
+    """What a route runs with: the documents (a narrow interface, never the catalog), the
+    answer model, the settings, where streamed text goes, and the light drafting model
+    for the routes that want one (loaded only then)."""
+
+    corpus: Corpus
     llm: LLM
     settings: Settings
     on_text: TokenSink | None = None
+    drafter: Callable[[], LLM] | None = None
+
+    def draft_model(self) -> LLM:
+        return self.drafter() if self.drafter is not None else self.llm
 
 
 @dataclass(frozen=True)
@@ -100,10 +109,10 @@ def summary_passages(ctx: RouteContext, ranked: list[ScoredChunk], budget: int) 
     """The opening of the main document and its best passages, in reading order; None
     when no single document stands out."""
     source = main_document(ranked)
-    record = ctx.index.catalog.file_by_path(source) if source else None
+    record = ctx.corpus.file(source) if source else None
     if record is None:
         return None
-    chunks = ctx.index.catalog.chunks_for_file(record.id)
+    chunks = ctx.corpus.chunks_of(record)
     opening = within_budget(ctx.llm, chunks, int(budget * SUMMARY_OPENING_SHARE))
     chosen = {c.id: c for c in opening}
     used = sum(ctx.llm.count_tokens(c.text) + 16 for c in chosen.values())
@@ -135,3 +144,28 @@ def order_passages(ctx: RouteContext, question: Question, ranked: list[ScoredChu
     ordered = reorder_for_long_context(top) if should_reorder(ctx.settings.reorder, len(top)) else top
     pieces = [p for h in ordered for p in (compress(h.chunk, question) if ctx.settings.compress else [h.chunk])]
     return within_budget(ctx.llm, pieces or [h.chunk for h in ordered[:1]], budget)
+
+
+# -- the route registry ------------------------------------------------------------------
+
+RouteRunner = Callable[[RouteContext, Question, list[ScoredChunk], FullPlan], RouteResult]
+ROUTES: dict[Route, RouteRunner] = {}
+
+
+def register(route: Route) -> Callable[[RouteRunner], RouteRunner]:
+    """Make a function the way `route` answers; each route module registers itself."""
+
+    def add(runner: RouteRunner) -> RouteRunner:
+        ROUTES[route] = runner
+        return runner
+
+    return add
+
+
+def run_route(
+    route: Route, ctx: RouteContext, question: Question, hits: list[ScoredChunk], plan: FullPlan
+) -> RouteResult:
+    return ROUTES[route](ctx, question, hits, plan)
+
+
+from docq.pipeline.routes import full, memo, rag  # noqa: E402, F401  (the built-in routes register here)

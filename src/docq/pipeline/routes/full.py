@@ -13,8 +13,9 @@ import time
 
 from docq.pipeline.answering import answer_from
 from docq.pipeline.question import Question
-from docq.pipeline.routes import FullPlan, RouteContext, RouteResult
-from docq.types import FileRecord, ScoredChunk
+from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, register
+from docq.pipeline.routes.rag import run_rag
+from docq.types import FileRecord, Route, ScoredChunk
 
 # Past this many tokens the 0.5B reads worse than retrieval (docs/design.md, "Full
 # reading"); the user's --max-context-tokens overrides it.
@@ -35,7 +36,7 @@ def plan_full(ctx: RouteContext, hits: list[ScoredChunk]) -> FullPlan:
     seen: dict[str, FileRecord] = {}
     for hit in hits:
         if hit.chunk.source not in seen:
-            record = ctx.index.catalog.file_by_path(hit.chunk.source)
+            record = ctx.corpus.file(hit.chunk.source)
             if record is not None:
                 seen[record.path] = record
     chosen: list[FileRecord] = []
@@ -49,16 +50,19 @@ def plan_full(ctx: RouteContext, hits: list[ScoredChunk]) -> FullPlan:
     return FullPlan(documents=tuple(chosen), tokens=used, budget=budget, fits=len(chosen) == len(seen) > 0)
 
 
-def run_full(ctx: RouteContext, question: Question, plan: FullPlan) -> RouteResult:
+@register(Route.FULL)
+def run_full(ctx: RouteContext, question: Question, hits: list[ScoredChunk], plan: FullPlan) -> RouteResult:
+    if not plan.documents:  # nothing fits the budget: the passages are all there is to read
+        return run_rag(ctx, question, hits, plan)
     started = time.perf_counter()
     reread = plan.tokens < REREAD_BELOW
     # Short documents: most relevant first, as the small model reads the start best.
     # Long ones: a fixed order (by path), so the same set always makes the same cacheable prefix.
     ordered = plan.documents if reread else sorted(plan.documents, key=lambda r: r.path)
-    documents = [ctx.index.whole_document(r) for r in ordered]
+    documents = [ctx.corpus.whole_document(r) for r in ordered]
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft = answer_from(
-        ctx.index,
+        ctx.corpus,
         ctx.llm,
         question,
         documents,

@@ -17,9 +17,9 @@ from docq.llm.backend import LLM, Generation
 from docq.pipeline import prompts
 from docq.pipeline.answering import answer_from
 from docq.pipeline.question import Question
-from docq.pipeline.routes import RouteContext, RouteResult, order_passages
+from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, order_passages, register
 from docq.pipeline.routes.memory import corpus_memory
-from docq.types import ScoredChunk
+from docq.types import Route, ScoredChunk
 
 MEMORY_BUDGET = 3000  # tokens of corpus memory in the drafting prompt
 MAX_CLUES = 6
@@ -75,7 +75,7 @@ def parse_clues(text: str) -> Clues:
 
 def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Generation]:
     """Clues and the drafting call itself (its tokens and time count toward the answer's)."""
-    memory = corpus_memory(ctx.index.catalog, ctx.settings.memory_dir, MEMORY_BUDGET)
+    memory = corpus_memory(ctx.corpus, ctx.settings.memory_dir, MEMORY_BUDGET)
     generation = llm.complete(
         prompts.draft_messages(question, memory),
         max_tokens=160,
@@ -87,11 +87,11 @@ def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Gene
 
 def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[ScoredChunk] | None) -> list[ScoredChunk]:
     k = ctx.settings.top_k
-    own = hits if hits is not None else ctx.index.search(question, k * 3)
+    own = hits if hits is not None else ctx.corpus.search(question, k * 3)
     rankings: dict[str, list[str]] = {"question": [h.chunk.id for h in own]}
     by_id = {h.chunk.id: h for h in own}
     for i, query in enumerate(clues.queries()):
-        found = ctx.index.search(query, k)
+        found = ctx.corpus.search(query, k)
         rankings[f"clue{i}"] = [h.chunk.id for h in found]
         by_id.update((h.chunk.id, h) for h in found if h.chunk.id not in by_id)
     # The question itself stays the strongest voice; clues widen the net.
@@ -100,14 +100,17 @@ def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[Sc
     return [ScoredChunk(by_id[cid].chunk, score, ranks) for cid, score, ranks in fused]
 
 
-def run_memo(ctx: RouteContext, question: Question, drafter: LLM, hits: list[ScoredChunk] | None = None) -> RouteResult:
+@register(Route.MEMO)
+def run_memo(
+    ctx: RouteContext, question: Question, hits: list[ScoredChunk], plan: FullPlan | None = None
+) -> RouteResult:
     started = time.perf_counter()
-    clues, drafting = draft_clues(ctx, drafter, question.text)
+    clues, drafting = draft_clues(ctx, ctx.draft_model(), question.text)
     ranked = clue_retrieval(ctx, question.text, clues, hits)
     passages = order_passages(ctx, question, ranked)
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft = answer_from(
-        ctx.index, ctx.llm, question, passages, max_tokens=ctx.settings.max_answer_tokens, on_text=ctx.on_text
+        ctx.corpus, ctx.llm, question, passages, max_tokens=ctx.settings.max_answer_tokens, on_text=ctx.on_text
     )
     return RouteResult(
         draft=draft,

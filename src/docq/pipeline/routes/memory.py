@@ -2,7 +2,8 @@
 
 For each file: its name, its opening words and its most distinctive terms, compact enough
 that a light model reads the whole collection in one prompt. It is derived from the
-catalog (no model needed, so ingest stays fast), cached per catalog generation, and its
+catalog (no model needed, so ingest stays fast), cached per catalog generation in the
+user's cache (readers never write to the data dir), and its
 prompt prefix is KV-cached like a document, so drafting pays for it once.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docq.indexers.tokens import count_tokens, encoding
-from docq.store.catalog import Catalog
+from docq.pipeline.corpus import Corpus
 from docq.text import analyze
 
 TERMS_PER_FILE = 6
@@ -29,12 +30,12 @@ class _Entry:
     terms: str
 
 
-def _entries(catalog: Catalog) -> list[_Entry]:
-    files = catalog.files()
+def _entries(corpus: Corpus) -> list[_Entry]:
+    files = corpus.files()
     document_frequency: Counter[str] = Counter()
     per_file: list[tuple[str, Counter[str], str]] = []
     for record in files:
-        chunks = catalog.chunks_for_file(record.id)
+        chunks = corpus.chunks_of(record)
         counts: Counter[str] = Counter()
         for chunk in chunks:
             counts.update(analyze(chunk.indexed_text()))
@@ -60,9 +61,9 @@ def _render(entries: list[_Entry], lead: int) -> str:
     return "\n".join(lines)
 
 
-def build_memory(catalog: Catalog, budget_tokens: int) -> str:
+def build_memory(corpus: Corpus, budget_tokens: int) -> str:
     """The memory text, its openings shortened until it fits `budget_tokens` (cl100k)."""
-    entries = _entries(catalog)
+    entries = _entries(corpus)
     if not entries:
         return ""
     lead = max(MIN_LEAD, budget_tokens // len(entries) - 20)
@@ -73,18 +74,22 @@ def build_memory(catalog: Catalog, budget_tokens: int) -> str:
     return memory
 
 
-def corpus_memory(catalog: Catalog, directory: Path, budget_tokens: int) -> str:
-    """The memory for the catalog as it is now, from disk when already built."""
-    path = directory / f"memory-g{catalog.generation()}-b{budget_tokens}.txt"
+def corpus_memory(corpus: Corpus, directory: Path, budget_tokens: int) -> str:
+    """The memory for the documents as they are now, from the user's cache when already
+    built (a text file: read as text, never run); not cached where it cannot be written."""
+    path = directory / f"memory-g{corpus.generation()}-b{budget_tokens}.txt"
     try:
-        return path.read_text()
-    except FileNotFoundError:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         pass
-    memory = build_memory(catalog, budget_tokens)
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("memory-*.txt"):
-        stale.unlink(missing_ok=True)
-    partial = path.with_name(path.name + f".{os.getpid()}")
-    partial.write_text(memory)
-    os.replace(partial, path)
+    memory = build_memory(corpus, budget_tokens)
+    partial = path.with_name(path.name + f".tmp-{os.getpid()}")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("memory-*.txt"):
+            stale.unlink(missing_ok=True)
+        partial.write_text(memory, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
     return memory

@@ -6,22 +6,19 @@ import time
 
 from docq.pipeline.answering import answer_from
 from docq.pipeline.question import Question
-from docq.pipeline.routes import RouteContext, RouteResult, order_passages
-from docq.types import ScoredChunk
-
-# A wider pool than top_k: a summary draws on the main document's passages, "which
-# paper" on one passage per document.
-POOL = 3
+from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, order_passages, register
+from docq.types import Route, ScoredChunk
 
 
-def run_rag(ctx: RouteContext, question: Question, hits: list[ScoredChunk] | None = None) -> RouteResult:
+@register(Route.RAG)
+def run_rag(
+    ctx: RouteContext, question: Question, hits: list[ScoredChunk], plan: FullPlan | None = None
+) -> RouteResult:
     started = time.perf_counter()
-    if hits is None:
-        hits = ctx.index.search(question.text, ctx.settings.top_k * POOL)
     passages = order_passages(ctx, question, hits)
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft = answer_from(
-        ctx.index,
+        ctx.corpus,
         ctx.llm,
         question,
         passages,

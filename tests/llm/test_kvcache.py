@@ -4,7 +4,7 @@ import os
 import time
 from pathlib import Path
 
-from docq.store.kvcache import KVCache, cache_key
+from docq.llm.kvcache import KVCache, cache_key
 
 
 def _writer(size: int):  # type: ignore[no-untyped-def]

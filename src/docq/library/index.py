@@ -1,4 +1,6 @@
 """The document index: the catalog plus the two indexes derived from it, kept in step.
+Only the library opens it; the rest of docq reaches documents through its methods
+(pipeline.corpus describes what routes and ingest may ask of it).
 
 Writes go catalog first (one transaction per file), then Chroma; BM25 is rebuilt from
 the catalog whenever the generation it was built from is out of date. `repair` finishes
@@ -12,7 +14,6 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -24,7 +25,6 @@ from docq.indexers.bm25 import BM25Index
 from docq.indexers.embeddings import LlamaEmbedder
 from docq.indexers.hybrid import reciprocal_rank_fusion
 from docq.indexers.vectors import (
-    DAMAGED,
     CatalogVectors,
     VectorStore,
     collection_name,
@@ -32,43 +32,10 @@ from docq.indexers.vectors import (
     forget_clients,
     vector_store_trouble,
 )
+from docq.pipeline.corpus import Health, RepairReport
 from docq.progress import SILENT, Reporter
-from docq.store.catalog import Catalog, check_data_dir
-from docq.types import Chunk, FileRecord, ScoredChunk
-
-
-@dataclass(frozen=True)
-class Health:
-    catalog_chunks: int
-    vectors: int
-    bm25_entries: int
-    bm25_current: bool
-    pending_files: int
-    tombstones: int
-    missing_vectors: int  # in the catalog, not in Chroma
-    orphan_vectors: int  # in Chroma, not in the catalog
-    vector_store: str = "chroma"  # or why Chroma could not be opened (then unchecked)
-
-    @property
-    def consistent(self) -> bool:
-        return (
-            self.bm25_current
-            and self.pending_files == 0
-            and self.tombstones == 0
-            and self.missing_vectors == 0
-            and self.orphan_vectors == 0
-            and not self.vector_store.startswith(DAMAGED)
-        )
-
-
-@dataclass(frozen=True)
-class RepairReport:
-    removed_vectors: int
-    restored_files: int
-
-    def __bool__(self) -> bool:
-        return bool(self.removed_vectors or self.restored_files)
-
+from docq.store.catalog import Catalog, CatalogCounts, check_data_dir
+from docq.types import Chunk, FileRecord, Page, ScoredChunk
 
 LEGACY_BM25 = "bm25.pkl"  # release 1-3 pickled BM25 here; never read, removed on the next save
 
@@ -80,13 +47,23 @@ class DocumentIndex:
     cannot be opened (a read-only folder, damaged files) dense search reads the vectors
     the catalog keeps."""
 
-    def __init__(self, settings: Settings, reporter: Reporter = SILENT, *, writable: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        reporter: Reporter = SILENT,
+        *,
+        writable: bool = False,
+        embedder: LlamaEmbedder | None = None,
+    ) -> None:
         self.settings = settings
         self.reporter = reporter
         self.writable = writable
+        if embedder is not None:
+            self.__dict__["embedder"] = embedder  # shared with the library's other index
         check_data_dir(settings.data_dir)
         self.catalog = Catalog(settings.catalog_path, readonly=not writable)
         self._notes: set[str] = set()
+        self._opened_at = self.catalog.generation()
         self.vector_store_problem = ""  # why Chroma was not used, when it was not
 
     def _note_once(self, message: str) -> None:
@@ -283,6 +260,13 @@ class DocumentIndex:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
+    def settle(self) -> None:
+        """After a writer's changes: a current BM25 on disk (the next question starts fast)
+        and a backup copy of the catalog, when anything changed or none exists yet."""
+        self.bm25()
+        if self.catalog.generation() != self._opened_at or not backup_path(self.settings.catalog_path).is_file():
+            self.backup_catalog()
+
     def backup_catalog(self) -> None:
         """Copy the catalog beside itself (catalog.sqlite.bak), the way back should it ever
         be damaged; a failed copy (a full disk) is reported, never fatal."""
@@ -291,6 +275,35 @@ class DocumentIndex:
             self.catalog.backup(target)
         except (OSError, sqlite3.Error) as exc:
             self.reporter.note(f"{target}: could not write the catalog's backup copy ({exc})")
+
+    # -- what ingest asks (the caller holds the write lock) -----------------------------------
+
+    def file(self, path: str) -> FileRecord | None:
+        return self.catalog.file_by_path(path)
+
+    def files(self, under: str | None = None) -> list[FileRecord]:
+        return self.catalog.files(under)
+
+    def files_with_sha256(self, sha256: str) -> list[FileRecord]:
+        return self.catalog.files_with_sha256(sha256)
+
+    def touch(self, record: FileRecord, size: int, mtime_ns: int) -> None:
+        self.catalog.touch(record.id, size, mtime_ns)
+
+    def set_title(self, record: FileRecord, title: str) -> None:
+        self.catalog.set_title(record.id, title)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed(texts)
+
+    def embedding_model(self) -> str | None:
+        """The embedding model the stored vectors were made with (None before the first file)."""
+        return self.catalog.get_meta("embed_model")
+
+    def set_embedding_model(self, name: str, *, drop_vectors: bool = False) -> None:
+        if drop_vectors:
+            self.catalog.drop_embeddings()  # re-embedded by the next sync
+        self.catalog.set_meta("embed_model", name)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -320,6 +333,25 @@ class DocumentIndex:
             orphan_vectors=len(vector_ids - catalog_ids),
             vector_store=self.vector_store_problem or "chroma",
         )
+
+    def generation(self) -> int:
+        return self.catalog.generation()
+
+    def counts(self) -> CatalogCounts:
+        return self.catalog.counts()
+
+    def pages_of(self, record: FileRecord) -> list[Page]:
+        return self.catalog.pages(record.id)
+
+    def chunks_of(self, record: FileRecord) -> list[Chunk]:
+        return self.catalog.chunks_for_file(record.id)
+
+    def extractors(self, record: FileRecord) -> dict[str, int]:
+        return self.catalog.extractors(record.id)
+
+    def knows(self, term: str) -> bool:
+        """Does the corpus mention `term` anywhere (bm25.BM25Index.knows)?"""
+        return self.bm25().knows(term)
 
     def whole_document(self, record: FileRecord) -> Chunk:
         """A file as one passage, offsets as in its chunks (pages joined as at ingest)."""

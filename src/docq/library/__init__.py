@@ -1,0 +1,261 @@
+"""docq as a library: one object that owns an index (the catalog, Chroma, BM25), the models
+and the KV cache, with the operations the CLI offers.
+
+    from docq import Library
+
+    with Library("~/papers-index") as docs:
+        docs.ingest(["~/papers"])
+        answer = docs.ask("Which paper introduces the TrueTime API?")
+        print(answer.text, answer.citations[0].source)
+
+Questions read the index as it is and never write to it (a read-only index answers);
+`ingest`, `forget` and `reindex` take the data dir's write lock. Models load on first use
+and stay loaded for the object's life, so a second question pays no loading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from docq.config import Settings, load_settings
+from docq.errors import DocqError, UsageError
+from docq.library.index import DocumentIndex
+from docq.llm.backend import LLM, TokenSink
+from docq.pipeline.ask import RouteListener
+from docq.pipeline.question import Shape
+from docq.progress import SILENT, Reporter
+from docq.types import Answer, Route
+
+if TYPE_CHECKING:
+    from docq.evaluation.runner import EvalReport
+    from docq.indexers.embeddings import LlamaEmbedder
+    from docq.llm.kvcache import CacheEntry
+    from docq.pipeline.doctor import DoctorReport
+    from docq.pipeline.ingest import IngestReport
+    from docq.pipeline.status import IndexStatus
+
+
+class Library:
+    """An index of your documents and the models that answer questions about them.
+
+    `data_dir` (or `settings`, or keyword overrides of any setting such as
+    `model="qwen2.5-coder-0.5b"`) says which index; settings not given come from the
+    DOCQ_* environment, the config file and the defaults, as for the CLI."""
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        reporter: Reporter = SILENT,
+        **overrides: Any,
+    ) -> None:
+        if data_dir is not None:
+            overrides["data_dir"] = Path(data_dir).expanduser()
+        if settings is None:
+            settings = load_settings(overrides)
+        elif overrides:
+            settings = dataclasses.replace(settings, **overrides)
+        self.settings = settings
+        self.reporter = reporter
+        self._reader: DocumentIndex | None = None
+        self._llm: LLM | None = None
+        self._drafter: LLM | None = None
+        self._embedder: LlamaEmbedder | None = None
+
+    # -- resources, loaded on first use ------------------------------------------------------
+
+    @property
+    def index(self) -> DocumentIndex:
+        """The index opened for reading (never written through this handle)."""
+        if self._reader is None:
+            self._reader = DocumentIndex(self.settings, self.reporter, embedder=self.embedder)
+        return self._reader
+
+    @property
+    def embedder(self) -> LlamaEmbedder:
+        if self._embedder is None:
+            from docq.indexers.embeddings import LlamaEmbedder
+            from docq.llm.device import gpu_layers
+            from docq.models.embedder import ensure_embedding_model
+
+            path = ensure_embedding_model(self.settings.models_dir, self.settings.embed_model, self.reporter)
+            self._embedder = LlamaEmbedder(
+                path, n_threads=self.settings.threads, n_gpu_layers=gpu_layers(self.settings)
+            )
+        return self._embedder
+
+    @property
+    def llm(self) -> LLM:
+        """The answer model."""
+        if self._llm is None:
+            from docq.llm.loading import open_llm
+
+            self._llm = open_llm(self.settings, self.reporter)
+        return self._llm
+
+    @property
+    def drafter(self) -> LLM:
+        """The memo route's light model (`draft_model`), unless it is the answer model."""
+        wanted = self.settings.draft_model
+        if not wanted or wanted == self.settings.model or self.settings.llm_url:
+            return self.llm
+        if self._drafter is None:
+            from docq.llm.loading import open_llm
+
+            self._drafter = open_llm(self.settings, self.reporter, model=wanted)
+        return self._drafter
+
+    def close(self) -> None:
+        for model in (self._drafter, self._llm):
+            if model is not None:
+                model.close()
+        self._drafter = self._llm = None
+        self._close_reader()
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self, wait: bool) -> Iterator[DocumentIndex]:
+        """The index opened for writing under the data dir's lock; on success a current BM25
+        and a backup of the catalog are saved. Readers opened before see the new state."""
+        from docq.store.lock import write_lock
+
+        self._close_reader()
+        with (
+            write_lock(self.settings.data_dir, wait=wait, reporter=self.reporter),
+            DocumentIndex(self.settings, self.reporter, writable=True, embedder=self.embedder) as index,
+        ):
+            yield index
+            index.settle()
+
+    def ingest(self, paths: Sequence[str | Path], *, wait: bool = False) -> IngestReport:
+        """Index files and folders: new ones added, changed ones replaced, unchanged ones
+        skipped, files gone from an ingested folder dropped. A bad file is reported in the
+        result (`failures`), never fatal to the others."""
+        from docq.pipeline.ingest import ingest
+
+        with self._writing(wait) as index:
+            return ingest([Path(p) for p in paths], index, self.settings, self.reporter)
+
+    def forget(self, paths: Sequence[str | Path], *, wait: bool = False) -> list[str]:
+        """Drop files (or everything under folders) from the index; returns the paths dropped."""
+        from docq.pipeline.ingest import forget
+
+        with self._writing(wait) as index:
+            return forget([Path(p) for p in paths], index)
+
+    def reindex(self, *, wait: bool = False) -> None:
+        """Rebuild Chroma and BM25 from the catalog (re-embedding if the embedding model changed)."""
+        from docq.progress import step
+
+        with self._writing(wait) as index:
+            recorded = index.embedding_model()
+            if recorded is not None and recorded != self.settings.embed_model:
+                index.set_embedding_model(self.settings.embed_model, drop_vectors=True)
+            with step(self.reporter, "rebuilding indexes from the catalog", None):
+                index.reindex()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        route: Route | str | None = None,
+        shape: Shape | str | None = None,
+        on_text: TokenSink | None = None,
+        on_route: RouteListener | None = None,
+    ) -> Answer:
+        """Answer from the documents, with citations; `route` forces rag, memo or full
+        (None: the router decides), `shape` the answer's shape (None: read from the
+        question). `on_text` receives the answer as it is generated."""
+        from docq.pipeline.ask import ask
+
+        if self.index.counts().chunks == 0:
+            raise DocqError(f"the index at {self.settings.data_dir} is empty; run `docq ingest PATH` first")
+        return ask(
+            question,
+            self.index,
+            self,
+            self.settings,
+            route=_choice(Route, route, "route"),
+            shape=_choice(Shape, shape, "shape"),
+            on_text=on_text,
+            on_route=on_route,
+        )
+
+    def status(self, *, files: bool = False) -> IndexStatus:
+        """What the index holds and whether its parts agree."""
+        from docq.pipeline.status import index_status
+
+        return index_status(self.index, self.settings, with_files=files)
+
+    def eval(
+        self,
+        set_dir: str | Path,
+        *,
+        route: Route | str | None = None,
+        limit: int | None = None,
+        sample: int | None = None,
+        seed: int = 0,
+        split: str | None = None,
+    ) -> EvalReport:
+        """Score docq on a QA set (SET_DIR/docs and SET_DIR/qa.jsonl), in a scratch index of
+        its own beside the models, with this library's settings."""
+        from docq.evaluation.runner import run_eval
+
+        return run_eval(
+            Path(set_dir),
+            self.settings,
+            lambda settings: Library(settings=settings, reporter=self.reporter),
+            route=_choice(Route, route, "route"),
+            limit=limit,
+            sample=sample,
+            seed=seed,
+            split=split,
+            reporter=self.reporter,
+        )
+
+    def doctor(self, *, speed: bool = True) -> DoctorReport:
+        """Effective settings, model files and speed, GPU offload, KV-cache choice, index health."""
+        from docq.pipeline.doctor import run_doctor
+
+        return run_doctor(self.settings, self.reporter, speed=speed, index_status=self.status)
+
+    def cache_entries(self) -> list[CacheEntry]:
+        """Saved KV states, most recently used first."""
+        from docq.llm.kvcache import KVCache
+
+        return KVCache(self.settings.kv_cache_dir, self.settings.cache_max_mb * 2**20).entries()
+
+    def clear_cache(self) -> int:
+        """Delete every saved KV state; returns how many."""
+        from docq.llm.kvcache import KVCache
+
+        return KVCache(self.settings.kv_cache_dir, self.settings.cache_max_mb * 2**20).clear()
+
+
+def _choice(kind: Any, value: Any, name: str) -> Any:
+    if value is None or isinstance(value, kind) or value == "auto":
+        return None if value == "auto" else value
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(m.value for m in kind)
+        raise UsageError(f"{name} must be auto, {choices}, not {value!r}") from None
