@@ -14,9 +14,9 @@ import argparse
 import shutil
 
 from _common import EVAL, machine, scratch_settings, table
-from docq.llm.backend import Message
 from docq.llm.loading import open_llm
 from docq.pipeline import prompts
+from docq.pipeline.question import Question
 from docq.types import Chunk
 
 
@@ -39,8 +39,8 @@ def main() -> None:
         for question in ("What did the author learn from startups?", "Which essay mentions Lisp?"):
             llm = open_llm(settings)  # a new instance each time: what a new process sees
             doc = document(llm, size)
-            messages: list[Message] = prompts.answer_messages(question, [doc])
-            out = llm.complete(messages, max_tokens=8, prefix_key=prompts.DOCUMENTS_END.strip())
+            prompt = prompts.answer_prompt(Question.read(question), [doc], keep_documents=True)
+            out = llm.complete(prompt, max_tokens=8)
             timings.append(out)
             llm.close()
         first, repeat = timings

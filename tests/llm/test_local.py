@@ -8,7 +8,7 @@ import pytest
 
 from docq.config import Settings
 from docq.errors import ModelError
-from docq.llm.backend import Message
+from docq.llm.backend import Message, Prompt
 from docq.llm.kvcache import KVCache
 from docq.llm.loading import open_llm
 from docq.llm.local import LocalLLM
@@ -25,11 +25,13 @@ def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return make_settings(tmp_path_factory.mktemp("data"), model="smollm2-135m", n_ctx=4096)
 
 
-def _messages(question: str) -> list[Message]:
-    return [
-        Message("system", "Answer from the document."),
-        Message("user", f"<document>\n{DOC}\n</document>\n\nQuestion: {question}"),
-    ]
+def _messages(question: str) -> Prompt:
+    """The document is the stable part: the same for every question."""
+    document = f"<document>\n{DOC}\n</document>\n\n"
+    return Prompt(
+        (Message("system", "Answer from the document."), Message("user", f"{document}Question: {question}")),
+        stable=len(document),
+    )
 
 
 def test_streams_what_it_returns_and_counts_tokens(tiny_settings: Settings) -> None:
@@ -83,25 +85,25 @@ def test_saved_prefix_is_reused_by_the_next_process_and_corruption_is_survived(t
         return llm
 
     first = fresh()
-    cold = first.complete(_messages("Who was Rollo?"), max_tokens=8, prefix_key="</document>")
+    cold = first.complete(_messages("Who was Rollo?"), max_tokens=8)
     first.close()
     assert cold.cached_tokens == 0
     entries = cache.entries()
     assert len(entries) == 1 and entries[0].tokens > 1000
 
     second = fresh()
-    warm = second.complete(_messages("Where is Normandy?"), max_tokens=8, prefix_key="</document>")
+    warm = second.complete(_messages("Where is Normandy?"), max_tokens=8)
     second.close()
     assert warm.cached_tokens >= entries[0].tokens - 1
     assert warm.prefill_ms < cold.prefill_ms
 
     entries[0].path.write_bytes(b"garbage" * 100)  # a damaged file must not be trusted
     third = fresh()
-    rebuilt = third.complete(_messages("Who was Rollo?"), max_tokens=8, prefix_key="</document>")
+    rebuilt = third.complete(_messages("Who was Rollo?"), max_tokens=8)
     third.close()
     assert rebuilt.cached_tokens == 0
     assert rebuilt.text == cold.text  # same answer as before the damage
     fourth = fresh()
-    again = fourth.complete(_messages("Who was Rollo?"), max_tokens=8, prefix_key="</document>")
+    again = fourth.complete(_messages("Who was Rollo?"), max_tokens=8)
     fourth.close()
     assert again.cached_tokens > 1000  # the rebuilt file is good again

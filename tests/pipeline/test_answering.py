@@ -7,7 +7,7 @@ import pytest
 
 from docq.config import Settings
 from docq.library.index import DocumentIndex
-from docq.llm.backend import Generation
+from docq.llm.backend import Generation, Prompt
 from docq.pipeline.answering import answer_from, clean_answer
 from docq.pipeline.question import Question, Shape
 
@@ -41,8 +41,8 @@ class _Scripted:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def complete(self, messages: list, **_: object) -> Generation:  # type: ignore[type-arg]
-        self.prompts.append(messages[-1].content)
+    def complete(self, prompt: Prompt, **_: object) -> Generation:
+        self.prompts.append(prompt.messages[-1].content)
         return Generation(self.reply, 100, 5, 0, 1.0, 1.0)
 
     def close(self) -> None:

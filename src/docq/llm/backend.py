@@ -26,6 +26,24 @@ class Generation:
 TokenSink = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Prompt:
+    """A chat prompt, and how much of its start is worth keeping.
+
+    `stable` counts the characters at the start of the last message that every prompt of
+    its kind shares (an opening before the documents, or the documents themselves): with
+    the messages before it they form a prefix whose KV state a backend may keep and reuse,
+    in memory, in a saved state file, or in a server's prompt cache: the backend decides
+    how. The route says what is stable; no marker string ties wording to caching."""
+
+    messages: tuple[Message, ...]
+    stable: int = 0
+
+    @classmethod
+    def of(cls, messages: Prompt | Sequence[Message]) -> Prompt:
+        return messages if isinstance(messages, Prompt) else cls(tuple(messages))
+
+
 class LLM(Protocol):
     name: str  # shown in answers: the model file or the server's model id
 
@@ -38,17 +56,15 @@ class LLM(Protocol):
 
     def complete(
         self,
-        messages: Sequence[Message],
+        prompt: Prompt | Sequence[Message],
         *,
         max_tokens: int,
         grammar: str | None = None,
         stop: Sequence[str] = (),
         on_text: TokenSink | None = None,
-        prefix_key: str | None = None,
     ) -> Generation:
         """Answer a chat; `grammar` (GBNF) constrains the output, `on_text` receives it as it
-        streams. `prefix_key` names the stable start of the prompt (a system prompt plus
-        documents) so a backend that can may reuse its KV state across calls."""
+        streams. A Prompt's stable prefix may be served from a KV cache."""
 
     def close(self) -> None:
         """Free the model or connection."""

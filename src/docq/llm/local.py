@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from docq import interrupts
 from docq.errors import ModelError
-from docq.llm.backend import Generation, Message, TokenSink
+from docq.llm.backend import Generation, Message, Prompt, TokenSink
 from docq.llm.device import KVPlan
 
 if TYPE_CHECKING:
@@ -104,21 +104,20 @@ class LocalLLM:
 
     def complete(
         self,
-        messages: Sequence[Message],
+        prompt: Prompt | Sequence[Message],
         *,
         max_tokens: int,
         grammar: str | None = None,
         stop: Sequence[str] = (),
         on_text: TokenSink | None = None,
-        prefix_key: str | None = None,
     ) -> Generation:
         from llama_cpp import LlamaGrammar
 
-        prompt = self.render(messages)
-        prefix = self._cache_prefix(prompt, prefix_key)
-        tokens = (
-            self.tokenize(prompt) if prefix is None else self.tokenize(prefix) + self.tokenize(prompt[len(prefix) :])
-        )
+        request = Prompt.of(prompt)
+        text = self.render(request.messages)
+        prefix = stable_prefix(text, request)
+        # Tokenized apart, so the prefix's tokens are the same whatever follows it.
+        tokens = self.tokenize(text) if prefix is None else self.tokenize(prefix) + self.tokenize(text[len(prefix) :])
         if len(tokens) + 1 >= self.n_ctx:
             raise ModelError(
                 f"prompt of {len(tokens):,} tokens does not fit the {self.n_ctx:,}-token context; "
@@ -143,13 +142,13 @@ class LocalLLM:
                     grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
                 )
                 for part in stream:
-                    text = part["choices"][0]["text"]  # type: ignore[index]
+                    piece = part["choices"][0]["text"]  # type: ignore[index]
                     if first is None:
                         first = time.perf_counter()
-                    if text:
-                        pieces.append(text)
+                    if piece:
+                        pieces.append(piece)
                         if on_text is not None:
-                            on_text(text)
+                            on_text(piece)
         except KeyboardInterrupt:
             self._forget_context()  # an aborted decode leaves the context half-written
             raise
@@ -166,14 +165,6 @@ class LocalLLM:
         )
 
     # -- KV reuse ----------------------------------------------------------------------
-
-    def _cache_prefix(self, prompt: str, prefix_key: str | None) -> str | None:
-        """The part of the rendered prompt up to and including the last `prefix_key`
-        (the end of the documents), if present."""
-        if not prefix_key:
-            return None
-        at = prompt.rfind(prefix_key)
-        return prompt[: at + len(prefix_key)] if at >= 0 else None
 
     def _shared_prefix(self, tokens: Sequence[int]) -> int:
         """Tokens at the start of `tokens` whose KV state is already in the context."""
@@ -238,6 +229,16 @@ class LocalLLM:
 
     def close(self) -> None:
         self.model.close()
+
+
+def stable_prefix(rendered: str, prompt: Prompt) -> str | None:
+    """The rendered prompt up to the end of the prompt's stable part: the chat template
+    writes the last message's content verbatim, so the stable part ends `stable`
+    characters into where that content starts."""
+    if prompt.stable <= 0 or not prompt.messages:
+        return None
+    start = rendered.rfind(prompt.messages[-1].content)
+    return rendered[: start + prompt.stable] if start >= 0 else None
 
 
 def _abort_on_interrupt(model: Llama) -> object:

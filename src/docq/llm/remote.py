@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 import httpx
 
 from docq.errors import DocqError
-from docq.llm.backend import Generation, Message, TokenSink
+from docq.llm.backend import Generation, Message, Prompt, TokenSink
 
 
 class RemoteLLM:
@@ -60,14 +60,14 @@ class RemoteLLM:
 
     def complete(
         self,
-        messages: Sequence[Message],
+        prompt: Prompt | Sequence[Message],
         *,
         max_tokens: int,
         grammar: str | None = None,
         stop: Sequence[str] = (),
         on_text: TokenSink | None = None,
-        prefix_key: str | None = None,
     ) -> Generation:
+        messages = Prompt.of(prompt).messages
         body: dict[str, object] = {
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "max_tokens": max_tokens,
@@ -75,7 +75,8 @@ class RemoteLLM:
             "top_k": 1,
             "stream": True,
             "stream_options": {"include_usage": True},
-            # llama-server keeps the previous prompt's KV state and reuses the shared start.
+            # The server keeps the previous prompt's KV state and reuses the shared start: a
+            # stable prefix (Prompt.stable) is served from there, whatever its length.
             "cache_prompt": True,
         }
         if stop:

@@ -176,7 +176,7 @@ def answer_from(
     max_tokens: int = 0,
     on_text: TokenSink | None = None,
     repeat_question: bool = False,
-    cache_prefix: bool = False,
+    keep_documents: bool = False,
 ) -> AnswerDraft:
     """Ask the model about `passages` and judge its reply; `max_tokens` 0 means the
     shape's own budget."""
@@ -189,11 +189,10 @@ def answer_from(
         )
     short = question.shape in (Shape.FACT, Shape.YES_NO)
     generation = llm.complete(
-        prompts.answer_messages(question, passages, repeat_question=repeat_question),
+        prompts.answer_prompt(question, passages, repeat_question=repeat_question, keep_documents=keep_documents),
         max_tokens=max_tokens or prompts.ANSWER_TOKENS[question.shape],
         stop=("\n",) if short else (),
         on_text=on_text,
-        prefix_key=prompts.DOCUMENTS_END.strip() if cache_prefix else None,
     )
     reply = generation.text.strip()
     if not reply or _NOT_FOUND.match(reply):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from docq.llm.backend import Message
+from docq.llm.backend import Message, Prompt
 from docq.pipeline.question import Question, Shape
 from docq.types import Chunk
 
@@ -94,37 +94,39 @@ def documents_block(passages: Sequence[Chunk]) -> str:
     )
 
 
-DOCUMENTS_END = "</document>\n\n"  # where a cacheable prompt prefix ends (see LocalLLM prefix_key)
-
-
-def answer_messages(question: Question, passages: Sequence[Chunk], *, repeat_question: bool = False) -> list[Message]:
+def answer_prompt(
+    question: Question, passages: Sequence[Chunk], *, repeat_question: bool = False, keep_documents: bool = False
+) -> Prompt:
     """The answer prompt. With `repeat_question` the question also comes before the
-    documents (*Just read twice*: a model reading a long context knows what to look for)."""
+    documents (*Just read twice*: a model reading a long context knows what to look for).
+    The system prompt and the opening are the same for every question, a prefix worth
+    keeping; with `keep_documents` the documents are too (whole documents read again)."""
     before = f"Question: {question.text}\n\n" if repeat_question else ""
+    opening = f"{before}Documents:\n"
+    documents = f"{documents_block(passages)}\n\n"
     # The instruction comes before the question, which "Answer:" follows directly: placed
     # between them it was echoed as the answer ("The shortest phrase from the documents...").
-    user = (
-        f"{before}Documents:\n{documents_block(passages)}\n\n"
-        f"{INSTRUCTIONS[question.shape]}\n\nQuestion: {question.text}\nAnswer:"
-    )
-    return [Message("system", ANSWER_SYSTEM), Message("user", user)]
+    user = f"{opening}{documents}{INSTRUCTIONS[question.shape]}\n\nQuestion: {question.text}\nAnswer:"
+    stable = 0 if repeat_question else len(opening) + (len(documents) if keep_documents else 0)
+    return Prompt((Message("system", ANSWER_SYSTEM), Message("user", user)), stable=stable)
 
 
 MEMO_SYSTEM = (
     "You know a collection of documents only through the memory below: one line per document. "
     "Help search it for the answer to a question. " + _GUARD.replace("<document>", "<memory>")
 )
-MEMORY_END = "</memory>"
 
 
-def draft_messages(question: str, memory: str) -> list[Message]:
-    """Ask the light model for clues: sub-questions, key phrases and a draft answer (MemoRAG)."""
+def draft_prompt(question: str, memory: str) -> Prompt:
+    """Ask the light model for clues: sub-questions, key phrases and a draft answer
+    (MemoRAG). The memory is the same for every question: a prefix worth keeping."""
+    quoted = f"<memory>\n{_quote(memory)}\n</memory>\n\n"
     user = (
-        f"<memory>\n{_quote(memory)}\n{MEMORY_END}\n\nQuestion: {question}\n\n"
+        f"{quoted}Question: {question}\n\n"
         "Break the question into simpler sub-questions (the first one answers what the question depends on), "
         "list the names or phrases to search for, then guess the answer."
     )
-    return [Message("system", MEMO_SYSTEM), Message("user", user)]
+    return Prompt((Message("system", MEMO_SYSTEM), Message("user", user)), stable=len(quoted))
 
 
 # The small drafter skips parts of a free-form request (measured: mostly a bare guess);

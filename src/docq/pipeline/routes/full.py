@@ -69,6 +69,6 @@ def run_full(ctx: RouteContext, question: Question, hits: list[ScoredChunk], pla
         max_tokens=ctx.settings.max_answer_tokens,
         on_text=ctx.on_text,
         repeat_question=reread,
-        cache_prefix=not reread,
+        keep_documents=not reread,
     )
     return RouteResult(draft=draft, retrieve_ms=retrieve_ms)

@@ -76,12 +76,7 @@ def parse_clues(text: str) -> Clues:
 def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Generation]:
     """Clues and the drafting call itself (its tokens and time count toward the answer's)."""
     memory = corpus_memory(ctx.corpus, ctx.settings.memory_dir, MEMORY_BUDGET)
-    generation = llm.complete(
-        prompts.draft_messages(question, memory),
-        max_tokens=160,
-        grammar=prompts.DRAFT_GRAMMAR,
-        prefix_key=prompts.MEMORY_END,
-    )
+    generation = llm.complete(prompts.draft_prompt(question, memory), max_tokens=160, grammar=prompts.DRAFT_GRAMMAR)
     return parse_clues(generation.text), generation
 
 
