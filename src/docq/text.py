@@ -21,6 +21,8 @@ STOPWORDS = frozenset(
     of on or that the their them then there these they this to was were what when where which
     who whom whose why will with would you your""".split()
 )
+# Small words inside names: "University of Leeds", "Leonardo da Vinci", "Saint-Clair-sur-Epte".
+CONNECTORS = frozenset("of de la le du der von van da di del y sur the and".split())
 AUXILIARIES = frozenset(
     "is are was were be been being am has have had do does did can could will would shall should may might must".split()
 )
@@ -65,6 +67,24 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
+
+
+# Adjectives and demonyms formed from a name: Italy/Italian, China/Chinese, Europe/European.
+_DERIVED = ("ian", "ean", "an", "ese", "ish", "ic", "i", "n")
+
+
+def same_word(a: str, b: str) -> bool:
+    """Two canonical words that are one word in another form: the same stem (plural,
+    -ed, -ing), a regular British/American spelling, or a name and its adjective
+    ("italy"/"italian", "germany"/"german"); not merely alike ("country"/"county")."""
+    if a == b or stem(a) == stem(b) or b in spelling_variants(a):
+        return True
+    short, long = sorted((a, b), key=len)
+    base = short[:-1] if short[-1:] in ("a", "e", "y", "o") else short
+    if len(base) < 4 or not long.startswith(base) or any(ch.isdigit() for ch in long):
+        return False
+    rest = long[len(base) :]
+    return rest in _DERIVED or rest == "y"
 
 
 def content_stems(text: str) -> set[str]:

@@ -40,11 +40,11 @@ def test_search_ranks_and_skips_non_matching() -> None:
     assert index.search("", 3) == [] and index.search("the of", 3) == []
 
 
-def test_knows_accepts_close_spellings_of_words_but_not_numbers() -> None:
+def test_has_word_accepts_forms_of_a_word_but_numbers_only_exactly() -> None:
     index = BM25Index.build(DOCS, generation=1)
-    assert index.knows("Jumieges") and index.knows("Muhummad") and index.knows("European")
-    assert not index.knows("Charlemagne")
-    assert not index.knows("912") and index.knows("911")
+    assert index.has_word("jumieges") and index.has_word("european") and index.has_word("abbeys")
+    assert not index.has_word("charlemagne") and not index.has_word("muhummad")  # a misspelling is another word
+    assert not index.has_word("912", exact=True) and index.has_word("911", exact=True)
 
 
 def test_a_query_word_the_corpus_lacks_finds_its_other_regular_spelling() -> None:
@@ -118,7 +118,7 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_save(tmp_path: P
 @pytest.mark.parametrize("docs", [[], [("x", "the of and")]])
 def test_empty_corpus_or_vocabulary(docs: list[tuple[str, str]], tmp_path: Path) -> None:
     index = BM25Index.build(docs, generation=0)
-    assert index.search("anything", 5) == [] and not index.knows("anything") and len(index) == len(docs)
+    assert index.search("anything", 5) == [] and not index.has_word("anything") and len(index) == len(docs)
     index.save(tmp_path / "b.npz")
     loaded = BM25Index.load(tmp_path / "b.npz")
     assert loaded is not None and loaded.ids == [d[0] for d in docs]

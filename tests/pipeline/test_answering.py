@@ -106,7 +106,7 @@ def test_short_answers_are_phrases_from_the_passages(
         ("Hastings", "Who won the battle of Hastings?", "repeats the question"),
         ("Charlemagne the Great", "Who won the battle of Hastings?", "not in the passages"),
         ("Yes", "Who won the battle of Hastings?", "not yes/no"),
-        ("William", "Who won the battle of Stamford Bridge?", "never mention"),  # evidence before the model
+        ("William", "Who won the battle of Stamford Bridge?", "never write"),  # evidence before the model
     ],
 )
 def test_short_answers_are_refused_on_evidence(index_settings: Settings, reply: str, question: str, why: str) -> None:

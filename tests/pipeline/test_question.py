@@ -32,7 +32,17 @@ from docq.pipeline.question import Question, Shape, shape_of
         ("What three properties cannot all hold?", Shape.LIST),
         ("List the steps of a leader election.", Shape.LIST),
         ("Which differences between local and remote calls does the note point out?", Shape.LIST),
-        ("What are the phases of the protocol?", Shape.LIST),
+        # "what are the" asks for items only with a count (SQuAD: "What are the agents ... called?")
+        ("What are the phases of the protocol?", Shape.FACT),
+        ("What are the two phases of the protocol?", Shape.LIST),
+        ("What two types of znodes can a client create?", Shape.LIST),
+        # a year is not a count, and "has" is not a plural noun
+        ("Howard Van Doren Shaw was the designer of which 1917 Progressive Era community?", Shape.FACT),
+        ("Which has more species, Aichryson or Polypodium?", Shape.FACT),
+        # two questions in one, or a comparison: a few sentences
+        ("Which algorithm is it, and what message does it send along channels?", Shape.EXPLAIN),
+        ("Compare the deployment sizes reported in the Tor paper and in the Akamai paper.", Shape.EXPLAIN),
+        ("Are both Cypress and Ajuga genera?", Shape.YES_NO),
         ("Is Rouen in Normandy?", Shape.YES_NO),
         ("Were Scott Derrickson and Ed Wood of the same nationality?", Shape.YES_NO),
         ("Was it Rollo or Richard who signed the treaty?", Shape.FACT),  # a choice, not yes/no

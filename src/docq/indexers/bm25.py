@@ -10,19 +10,19 @@ from) before it is believed; a file that fails a check is "stale" and rebuilt.
 
 from __future__ import annotations
 
+import bisect
 import os
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
 from rank_bm25 import BM25Okapi
 
 from docq.store.orphans import remove_orphans
-from docq.text import analyze, spelling_variants
+from docq.text import analyze, same_word, spelling_variants
 
 FORMAT = 2  # 1 was a pickle (release 1): never read again
 _K1, _B, _EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's defaults
@@ -50,7 +50,6 @@ class BM25Index:
     freqs: np.ndarray  # uint16, the term's count in that document
     doc_len: np.ndarray  # int32, terms per document
     _lookup: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
-    _vocabulary: list[str] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._lookup = {t: i for i, t in enumerate(self.terms)}
@@ -116,21 +115,20 @@ class BM25Index:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def knows(self, term: str) -> bool:
-        """Does every word of `term` occur somewhere in the corpus? A word of five letters
-        or more also counts when a close spelling does ("Muhummad", "European"): people
-        misspell names; numbers must match exactly."""
-        words = analyze(term)
-        if not self.ids or not words:
+    def has_word(self, word: str, exact: bool = False) -> bool:
+        """Does the corpus write this (analysed) word, in any of its forms (text.same_word:
+        plural, spelling, "Italy" for "Italian")? `exact`: that very word (numbers)."""
+        if word in self._lookup:
+            return True
+        if exact or len(word) < 4:
             return False
-        return all(w in self._lookup or self._close_spelling(w) for w in words)
-
-    def _close_spelling(self, word: str) -> bool:
-        if len(word) < 5 or any(ch.isdigit() for ch in word):
-            return False
-        if self._vocabulary is None:
-            self._vocabulary = [w for w in self.terms if len(w) >= 4]
-        return bool(get_close_matches(word, self._vocabulary, n=1, cutoff=0.75))
+        at = bisect.bisect_left(self.terms, word[:3])
+        for candidate in self.terms[at:]:
+            if not candidate.startswith(word[:3]):
+                return False
+            if same_word(word, candidate):
+                return True
+        return False
 
     def _spelling(self, term: str) -> str:
         """A query word the corpus lacks, in the British or American spelling the corpus
@@ -208,7 +206,7 @@ class BM25Index:
             or np.any(np.diff(indptr) < 0)
             or (len(docs) and (docs.min() < 0 or docs.max() >= n))
             or not np.all(np.isfinite(a["idf"]))
-            or len(set(terms)) != v
+            or any(a >= b for a, b in zip(terms, terms[1:]))  # sorted and distinct: looked up by bisection
         ):
             return None
         return cls(

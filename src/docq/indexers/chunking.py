@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docq.indexers.tokens import count_tokens_batch, encoding
+from docq.text import sentence_spans
 from docq.types import Chunk, Page
 
 PAGE_SEPARATOR = "\n\n"
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _segments(text: str, boundaries: Sequence[int], max_tokens: int) -> list[_Se
         if n <= max_tokens:
             segments.append(_Segment(a, b, n))
             continue
-        sentences = _spans(text, _SENTENCE_END, a, b)
+        sentences = sentence_spans(text, a, b)
         for (sa, sb), sn in zip(sentences, count_tokens_batch([text[x:y] for x, y in sentences])):
             if sn <= max_tokens:
                 segments.append(_Segment(sa, sb, sn))

@@ -16,6 +16,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
+from docq.text import WORD
+
 # TeX's OT1 encoding puts the ligatures at these codes; PDFium passes them through
 # when the font has no Unicode map (the papers of the 1990s).
 OT1_LIGATURES = {"\x0b": "ff", "\x0c": "fi", "\x0d": "fl", "\x0e": "ffi", "\x0f": "ffl"}
@@ -55,7 +57,6 @@ def clean_pdf_text(text: str) -> str:
 
 
 _TOKEN_EDGE = "\"'()[]{}.,;:!?*“”‘’«»"
-_WORD = re.compile(rf"{_LETTER}{{2,}}(?:[-'’]{_LETTER}+)*")
 _NUMBER = re.compile(r"[+-]?\d+(?:[.,:/]\d+)*%?")
 
 
@@ -70,9 +71,15 @@ def text_quality(text: str) -> float:
     good = 0
     for token in tokens:
         core = token.strip(_TOKEN_EDGE)
-        if _WORD.fullmatch(core) or _NUMBER.fullmatch(core) or core in ("a", "A", "I"):
+        if _reads_as_word(core) or _NUMBER.fullmatch(core) or core in ("a", "A", "I"):
             good += 1
     return good / len(tokens)
+
+
+def _reads_as_word(token: str) -> bool:
+    """Letters (text.WORD, no digits), hyphen-joined parts allowed, two letters at least."""
+    parts = token.split("-")
+    return len(parts[0]) >= 2 and all(WORD.fullmatch(p) and not any(c.isdigit() for c in p) for p in parts)
 
 
 _EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be a running header or footer

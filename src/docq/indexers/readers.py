@@ -98,13 +98,13 @@ def markdown_sections(text: str) -> list[tuple[int, str]]:
 
 # -- titles of plain files ------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"[.!?,;]$")
+_ENDS_LIKE_PROSE = re.compile(r"[.!?,;]$")
 
 
 def text_title(text: str) -> str:
     """The first line when it reads as a heading: short, not the start of a paragraph."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if len(first.split()) > 15 or _SENTENCE_END.search(first):
+    if len(first.split()) > 15 or _ENDS_LIKE_PROSE.search(first):
         return ""
     return first
 

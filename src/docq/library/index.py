@@ -35,6 +35,7 @@ from docq.indexers.vectors import (
 from docq.pipeline.corpus import Health, RepairReport
 from docq.progress import SILENT, Reporter
 from docq.store.catalog import Catalog, CatalogCounts, check_data_dir
+from docq.text import CONNECTORS, analyze
 from docq.types import Chunk, FileRecord, Page, ScoredChunk
 
 LEGACY_BM25 = "bm25.pkl"  # release 1-3 pickled BM25 here; never read, removed on the next save
@@ -349,9 +350,23 @@ class DocumentIndex:
     def extractors(self, record: FileRecord) -> dict[str, int]:
         return self.catalog.extractors(record.id)
 
-    def knows(self, term: str) -> bool:
-        """Does the corpus mention `term` anywhere (bm25.BM25Index.knows)?"""
-        return self.bm25().knows(term)
+    def coverage(self, term: str) -> float:
+        """1.0 when the corpus writes `term`: a word in any of its forms (BM25's vocabulary),
+        a name of several words as that phrase in some chunk; else the share of its words
+        the corpus writes (a number only whole). pipeline.evidence explains the matching."""
+        from docq.pipeline.evidence import is_number, phrase_key
+
+        bm25 = self.bm25()
+        words = [w for w in analyze(term) if w not in CONNECTORS]
+        if not words:
+            return 1.0
+        known = [bm25.has_word(w, exact=is_number(w)) for w in words]
+        if len(words) == 1 or not all(known):
+            return sum(known) / len(words) * (0.99 if len(words) > 1 else 1.0)
+        key = phrase_key(term)
+        if any(key in phrase_key(hit.chunk.indexed_text()) for hit in self.search(term, 10, dense=False)):
+            return 1.0
+        return 0.99  # every word, never together
 
     def whole_document(self, record: FileRecord) -> Chunk:
         """A file as one passage, offsets as in its chunks (pages joined as at ingest)."""

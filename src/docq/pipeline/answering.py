@@ -7,51 +7,67 @@ answer, and cites loosely. So each shape has its own instruction and output budg
 phrase is taken out of a sentence-shaped reply rather than refused; long answers keep
 only the sentences their cited passages support; and abstention is judged from
 evidence (a name the documents never mention, the model's own NOT FOUND, an answer the
-passages do not hold), never from the form of the reply alone.
+passages do not hold) weighed by one calibrated decision (evidence.AbstentionModel), never
+from the form of the reply alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from docq.indexers.folding import fold
 from docq.llm.backend import LLM, Generation, TokenSink
 from docq.pipeline import prompts
 from docq.pipeline.corpus import Corpus
 from docq.pipeline.evidence import (
+    AbstentionModel,
+    Evidence,
+    TextVocabulary,
     extract_phrase,
-    missing_terms,
+    find_span,
+    grow_span,
+    is_number,
     only_from_instructions,
+    phrase_key,
     repeats_question,
     snap_to_text,
-    supported,
+    word_support,
 )
-from docq.pipeline.grounding import BULLET, SUPPORTED_FROM, content_stems, ground
+from docq.pipeline.grounding import BULLET, SUPPORTED_FROM, ground
 from docq.pipeline.question import Question, Shape
+from docq.text import content_stems, fold, sentence_at, sentence_spans
 from docq.types import AnswerSentence, Chunk, Citation
 
-_NOT_FOUND = re.compile(r"^\W*not\s+found\b", re.IGNORECASE)
-_ABSTAINS = re.compile(
-    r"not found|not (?:stated|mentioned|provided|given|specified)|no (?:information|answer|mention)|"
-    r"cannot be (?:determined|found|answered)|does(?:n't| not) (?:say|mention|state|contain)|"
-    r"(?:don't|do not) know|unknown",
+# A reply that is, as a whole, a refusal: "NOT FOUND", "Unknown.", "The documents do not
+# say." An answer that merely contains such words ("Unknown Pleasures") is an answer.
+_REFUSAL = re.compile(
+    r"^\W*(?:(?:unknown|none|n/?a|no answer)\W*$"
+    r"|(?:not\s+found|i (?:do not|don't) know|cannot be (?:determined|answered|found)"
+    r"|(?:it is |this is )?not (?:stated|mentioned|provided|given|specified)"
+    r"|(?:there is )?no (?:information|mention)"
+    r"|the (?:documents?|passages?|text|context) (?:does|do)(?:n't| not) (?:say|mention|state|contain|provide|specify)"
+    r")\b[^\n]{0,80}$)",
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _PREFIX = re.compile(r"^(?:the )?answer(?: is)?\s*[:\-]\s*", re.IGNORECASE)
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 YES_NO = ("yes", "no")
+
+
+def refuses(reply: str) -> bool:
+    """Is the reply, as a whole, a refusal (the model found nothing to answer with)?"""
+    return bool(_REFUSAL.match(reply.strip()))
 
 
 class Abstention(str, Enum):
     NO_PASSAGES = "no passages"
-    MISSING_TERMS = "missing terms"  # the passages lack a name or number of the question
+    MISSING_TERMS = "missing terms"  # the corpus does not write a name or number of the question
     MODEL = "model"  # the model said it is not there
-    UNSUPPORTED = "unsupported"  # the answer is not in the passages, or only repeats the question
+    UNSUPPORTED = "unsupported"  # the evidence weighs against the answer (evidence.AbstentionModel)
 
 
 @dataclass(frozen=True)
@@ -64,17 +80,12 @@ class AnswerDraft:
     abstention: Abstention | None = None
     sentences: tuple[AnswerSentence, ...] = ()  # long answers: the sentences kept, with their citations
     dropped: int = 0  # sentences of a long answer its passages did not support
+    evidence: Evidence | None = None  # what the abstention decision weighed
 
     @property
     def retrieval_may_have_missed(self) -> bool:
         """Another route might find it: the model saw nothing, or the passages lacked a term."""
         return self.abstention in (Abstention.NO_PASSAGES, Abstention.MISSING_TERMS, Abstention.MODEL)
-
-
-def _squash(text: str) -> str:
-    """Folded, with every run of whitespace one space: a PDF line break inside a phrase
-    does not make it a different phrase."""
-    return " ".join(fold(text).split())
 
 
 def clean_answer(raw: str) -> tuple[str, list[int]]:
@@ -89,11 +100,11 @@ def clean_answer(raw: str) -> tuple[str, list[int]]:
 
 
 def _quote(text: str, at: int, length: int) -> str:
-    """The sentence of `text` around [at, at+length)."""
-    for match in _SENTENCE.finditer(text):
-        if match.start() <= at < match.end() or (match.start() < at + length <= match.end()):
-            return match.group(0).strip()
-    return text[max(0, at - 100) : at + length + 100].strip()
+    """The sentence(s) of `text` holding [at, at+length), on one line."""
+    spans = [(a, b) for a, b in sentence_spans(text) if a < at + max(length, 1) and at < b]
+    if not spans:
+        return " ".join(text[max(0, at - 100) : at + length + 100].split())
+    return " ".join(text[spans[0][0] : spans[-1][1]].split())
 
 
 def _citation(corpus: Corpus, passage: Chunk, at: int, length: int) -> Citation:
@@ -110,61 +121,76 @@ def _citation(corpus: Corpus, passage: Chunk, at: int, length: int) -> Citation:
 
 
 def cite(
-    corpus: Corpus, answer: str, passages: Sequence[Chunk], markers: Sequence[int], question: str = ""
+    corpus: Corpus, answer: str, passages: Sequence[Chunk], markers: Sequence[int], question: Question
 ) -> tuple[Citation, ...]:
     """Where a short answer stands: the passages that hold it (those the model marked
     first), else, for yes/no or a paraphrase, the passage sentence that best matches the
     question and the answer. Pages are the answer's own page."""
-    target = fold(answer)
-    found: list[tuple[Chunk, int]] = []
+    found: list[tuple[Chunk, int, int]] = []
     marked = [passages[m - 1] for m in markers if 0 < m <= len(passages)]
     for passage in [*marked, *passages]:
-        at = fold(passage.text).find(target) if target and answer.lower() not in YES_NO else -1
-        if at >= 0 and all(p.id != passage.id for p, _ in found):
-            found.append((passage, at))
+        span = find_span(answer, [passage.text]) if fold(answer) not in YES_NO else None
+        if span is not None and all(p.id != passage.id for p, _, _ in found):
+            found.append((passage, span[1], span[2] - span[1]))
     if found:
-        return tuple(_citation(corpus, passage, at, len(answer)) for passage, at in found[:3])
-    claim = f"{question} {answer}"
-    words = content_stems(claim)
-    best = max(passages, key=lambda p: len(words & content_stems(p.text)))
-    return (_citation(corpus, best, _best_sentence(best, claim), 0),)
+        return tuple(_citation(corpus, passage, at, length) for passage, at, length in found[:3])
+    stems = question.stems | content_stems(answer)
+    best = max(passages, key=lambda p: len(stems & content_stems(p.text)))
+    return (_citation(corpus, best, _best_sentence(best, stems), 0),)
 
 
-def _best_sentence(passage: Chunk, claim: str) -> int:
-    """Offset of the passage sentence sharing the most content words with `claim`."""
-    words = content_stems(claim)
+def _best_sentence(passage: Chunk, stems: Set[str]) -> int:
+    """Offset of the passage sentence sharing the most content stems with `stems`."""
     best, best_at = -1, 0
-    for match in _SENTENCE.finditer(passage.text):
-        overlap = len(words & content_stems(match.group(0)))
+    for a, b in sentence_spans(passage.text):
+        overlap = len(stems & content_stems(passage.text[a:b]))
         if overlap > best:
-            best, best_at = overlap, match.start() + len(match.group(0)) - len(match.group(0).lstrip())
+            best, best_at = overlap, a
     return best_at
 
 
-def abstain(kind: Abstention, reason: str, generation: Generation | None = None) -> AnswerDraft:
-    return AnswerDraft(text="", abstained=True, reason=reason, citations=(), generation=generation, abstention=kind)
+def abstain(
+    kind: Abstention, reason: str, generation: Generation | None = None, evidence: Evidence | None = None
+) -> AnswerDraft:
+    return AnswerDraft(
+        text="", abstained=True, reason=reason, citations=(), generation=generation, abstention=kind, evidence=evidence
+    )
 
 
 MAX_SUPPLEMENTS = 2  # bounds the prompt (docs/design.md, "Supplement")
+# Hand-set before calibration to reproduce the rules it replaced: a name or number the
+# corpus does not write, an answer not in the passages, an answer that repeats the
+# question. bench/abstention.py fits these on the tune halves (docs/design.md, "Abstention").
+DEFAULT_ABSTENTION = AbstentionModel(weights=(-8.0, -8.0, 0.0, -6.0, 8.0, 0.0), bias=19.0, threshold=0.5)
 
 
-def supplement(corpus: Corpus, question: Question, passages: Sequence[Chunk]) -> tuple[list[Chunk], list[str]]:
-    """Add the best passage for each name or number of the question the passages lack
-    but the corpus holds (a multi-hop bridge retrieval missed). Returns the passages and
-    the terms the whole corpus never mentions."""
-    missing = missing_terms(question.text, [p.text for p in passages])
-    if not missing:
-        return list(passages), []
-    absent = [t for t in missing if not corpus.knows(t)]
+def gather(corpus: Corpus, question: Question, passages: Sequence[Chunk]) -> tuple[list[Chunk], Evidence]:
+    """The passages to read, with the best passage added for each name or number of the
+    question that they lack but the corpus writes (a bridge retrieval missed; two at
+    most), and what the corpus and the passages say about the question's terms."""
+    vocabulary = TextVocabulary.of(p.text for p in passages)
+    lacking = [t for t in question.key_terms if vocabulary.coverage(t) < 1.0]
+    corpus_coverage = {t: corpus.coverage(t) for t in lacking}
     added: list[Chunk] = []
     have = {p.id for p in passages}
-    for term in [t for t in missing if t not in absent][:MAX_SUPPLEMENTS]:
+    for term in [t for t in lacking if corpus_coverage[t] == 1.0][:MAX_SUPPLEMENTS]:
+        key = phrase_key(term)
         for hit in corpus.search(f"{term} {question.text}", 3, dense=False):
-            if hit.chunk.id not in have and term.lower() in hit.chunk.text.lower():
+            if hit.chunk.id not in have and key in phrase_key(hit.chunk.text):
                 added.append(hit.chunk)
                 have.add(hit.chunk.id)
                 break
-    return [*passages, *added], absent
+    passages = [*passages, *added]
+    if added:
+        vocabulary = TextVocabulary.of(p.text for p in passages)
+    names = [t for t in question.key_terms if not is_number(t)]
+    numbers = [t for t in question.key_terms if is_number(t)]
+    evidence = Evidence(
+        corpus_names=min((corpus_coverage.get(t, 1.0) for t in names), default=1.0),
+        corpus_numbers=sum(corpus_coverage.get(t, 1.0) for t in numbers) / len(numbers) if numbers else 1.0,
+        passage_names=min((vocabulary.coverage(t) for t in question.key_terms), default=1.0),
+    )
+    return passages, evidence
 
 
 def answer_from(
@@ -177,15 +203,18 @@ def answer_from(
     on_text: TokenSink | None = None,
     repeat_question: bool = False,
     keep_documents: bool = False,
+    abstention: AbstentionModel = DEFAULT_ABSTENTION,
 ) -> AnswerDraft:
     """Ask the model about `passages` and judge its reply; `max_tokens` 0 means the
     shape's own budget."""
     if not passages:
         return abstain(Abstention.NO_PASSAGES, "nothing in the index matches the question")
-    passages, absent = supplement(corpus, question, passages)
-    if absent:
-        return abstain(
-            Abstention.MISSING_TERMS, f"the documents never mention {', '.join(repr(t) for t in absent[:3])}"
+    passages, evidence = gather(corpus, question, passages)
+    if abstention.settled_before_reading(evidence, frozenset({"corpus_names", "corpus_numbers", "passage_names"})):
+        absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
+        return dataclasses.replace(
+            abstain(Abstention.MISSING_TERMS, f"the documents never write {', '.join(repr(t) for t in absent[:3])}"),
+            evidence=evidence,
         )
     short = question.shape in (Shape.FACT, Shape.YES_NO)
     generation = llm.complete(
@@ -195,55 +224,109 @@ def answer_from(
         on_text=on_text,
     )
     reply = generation.text.strip()
-    if not reply or _NOT_FOUND.match(reply):
-        return abstain(Abstention.MODEL, "the model found no answer in the passages", generation)
+    if not reply or refuses(reply):
+        return abstain(Abstention.MODEL, "the model found no answer in the passages", generation, evidence)
     if question.shape is Shape.DOCUMENT:
         return _document_answer(corpus, reply, passages, generation)
     if question.long_form:
         return _long_answer(corpus, question, reply, passages, generation)
-    return _short_answer(corpus, question, reply, passages, generation)
+    return _short_answer(corpus, question, reply, passages, generation, evidence, abstention)
 
 
 def _short_answer(
-    corpus: Corpus, question: Question, reply: str, passages: Sequence[Chunk], generation: Generation
+    corpus: Corpus,
+    question: Question,
+    reply: str,
+    passages: Sequence[Chunk],
+    generation: Generation,
+    evidence: Evidence,
+    abstention: AbstentionModel,
 ) -> AnswerDraft:
     text, markers = clean_answer(reply)
-    if not text or _ABSTAINS.search(text):
-        return abstain(Abstention.MODEL, "the model found no answer in the passages", generation)
+    if not text or refuses(text):
+        return abstain(Abstention.MODEL, "the model found no answer in the passages", generation, evidence)
     first_word = fold(text).split()[0].strip(".,!")
     if question.shape is Shape.YES_NO:
         if first_word not in YES_NO:
-            return abstain(Abstention.UNSUPPORTED, f"the model did not answer yes or no: {text!r}", generation)
-        text = first_word
-    elif fold(text).strip(".!") in YES_NO:
-        return abstain(
-            Abstention.UNSUPPORTED, f"the model answered {text!r} to a question that is not yes/no", generation
-        )
-    else:
-        texts = [p.text for p in passages]
-        text = extract_phrase(text, question.text)
-        if _squash(text) not in _squash(" ".join(texts)):
-            snapped = snap_to_text(text, texts)
-            if snapped is None and not supported(text, texts):
-                return abstain(
-                    Abstention.UNSUPPORTED, f"the model's answer {text!r} is not in the passages", generation
-                )
-            text = snapped or text
-        if only_from_instructions(text, texts):
             return abstain(
-                Abstention.UNSUPPORTED,
-                "the answer comes only from instructions inside a document, not from its facts",
-                generation,
+                Abstention.UNSUPPORTED, f"the model did not answer yes or no: {text!r}", generation, evidence
             )
-        if repeats_question(text, question.text):
-            return abstain(Abstention.UNSUPPORTED, f"the model's answer {text!r} only repeats the question", generation)
+        return AnswerDraft(
+            text=first_word,
+            abstained=False,
+            reason="",
+            citations=cite(corpus, first_word, passages, markers, question),
+            generation=generation,
+            evidence=evidence,
+        )
+    if fold(text).strip(".!") in YES_NO:
+        return abstain(
+            Abstention.UNSUPPORTED,
+            f"the model answered {text!r} to a question that is not yes/no",
+            generation,
+            evidence,
+        )
+    texts = [p.text for p in passages]
+    text, found, where = _locate_answer(text, question, texts)
+    if only_from_instructions(text, texts):
+        return abstain(
+            Abstention.UNSUPPORTED,
+            "the answer comes only from instructions inside a document, not from its facts",
+            generation,
+            evidence,
+        )
+    holder = texts[where[0]][slice(*sentence_at(texts[where[0]], where[1]))] if where else ""
+    evidence = dataclasses.replace(
+        evidence,
+        found=found,
+        repeats=float(repeats_question(text, question.text, question.choices)),
+        overlap=len(question.stems & content_stems(holder)) / len(question.stems) if question.stems else 1.0,
+    )
+    if abstention.abstains(evidence):
+        return abstain(Abstention.UNSUPPORTED, _why(abstention.strongest(evidence), text), generation, evidence)
     return AnswerDraft(
         text=text,
         abstained=False,
         reason="",
-        citations=cite(corpus, text, passages, markers, question.text),
+        citations=cite(corpus, text, passages, markers, question),
         generation=generation,
+        evidence=evidence,
     )
+
+
+def _locate_answer(text: str, question: Question, texts: list[str]) -> tuple[str, float, tuple[int, int] | None]:
+    """The answer as the passages write it, how surely they hold it (1 verbatim, 0.7 a near
+    span, else the share of its words they write) and where (text index, offset).
+
+    The model's reply is kept whole where the passages hold it; a reply wrapped in a clause
+    that restates the question gives its phrase; a phrase found is widened to the whole
+    name or number-with-unit it is part of; a near miss snaps to the passage's span."""
+    phrase = extract_phrase(text, question.stems, question.words)
+    for candidate in dict.fromkeys((phrase, text)):
+        span = find_span(candidate, texts)
+        if span is not None:
+            i, a, b = span
+            a, b = grow_span(texts[i], a, b, question.words)
+            return " ".join(texts[i][a:b].split()), 1.0, (i, a)
+    snapped = snap_to_text(phrase, texts)
+    if snapped is not None:
+        span = find_span(snapped, texts)
+        return snapped, 0.7, (span[0], span[1]) if span else None
+    return phrase, word_support(phrase, TextVocabulary.of(texts)), None
+
+
+_REASONS = {
+    "corpus_names": "the documents never write a name the question depends on",
+    "corpus_numbers": "the documents never write a number the question depends on",
+    "passage_names": "the passages read do not write a name the question depends on",
+    "found": "the model's answer {answer!r} is not in the passages",
+    "repeats": "the model's answer {answer!r} only repeats the question",
+    "overlap": "the passage holding {answer!r} is about something else",
+}
+
+
+def _why(feature: str, answer: str) -> str:
+    return _REASONS[feature].format(answer=answer)
 
 
 def _document_answer(corpus: Corpus, reply: str, passages: Sequence[Chunk], generation: Generation) -> AnswerDraft:
@@ -258,7 +341,7 @@ def _document_answer(corpus: Corpus, reply: str, passages: Sequence[Chunk], gene
         picked = claims[0].cited[0]
     passage = passages[picked]
     title = passage.title or Path(passage.source).stem
-    citation = _citation(corpus, passage, _best_sentence(passage, explanation or title), 0)
+    citation = _citation(corpus, passage, _best_sentence(passage, content_stems(explanation or title)), 0)
     return AnswerDraft(
         text=title,
         abstained=False,
@@ -275,7 +358,7 @@ def _long_answer(
     """Sentences (or items) the passages support, each with its citations numbered in
     the order they are first used; the others are dropped and counted."""
     claims = ground(reply, [p.text for p in passages])
-    kept = [c for c in claims if c.support >= SUPPORTED_FROM and not _ABSTAINS.match(c.text)]
+    kept = [c for c in claims if c.support >= SUPPORTED_FROM and not refuses(c.text)]
     if not kept:
         return abstain(Abstention.UNSUPPORTED, "the passages support none of the model's sentences", generation)
     order: dict[int, int] = {}
@@ -285,7 +368,7 @@ def _long_answer(
     citations = []
     for i in order:
         claim_text = " ".join(c.text for c in kept if i in c.cited)
-        citations.append(_citation(corpus, passages[i], _best_sentence(passages[i], claim_text), 0))
+        citations.append(_citation(corpus, passages[i], _best_sentence(passages[i], content_stems(claim_text)), 0))
     sentences = tuple(AnswerSentence(c.text, tuple(order[i] for i in c.cited)) for c in kept)
 
     def marked(sentence: AnswerSentence) -> str:

@@ -12,25 +12,19 @@ document, so citations and pages stay true.
 from __future__ import annotations
 
 import dataclasses
-import re
 
-from docq.pipeline.grounding import content_stems
 from docq.pipeline.question import Question
+from docq.text import content_stems, sentence_spans
 from docq.types import Chunk
 
-_SENTENCE = re.compile(r"\S(?:[^.!?\n]|[.!?](?!\s))*(?:[.!?]+|(?=\n)|$)")
 NEIGHBOURS = 1  # sentences kept on each side of one that bears on the question
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
 
 
 def compress(passage: Chunk, question: Question) -> list[Chunk]:
     """The runs of `passage` around its sentences that share a content word with the
     question, each a span with true offsets; [] when no sentence does."""
-    words = content_stems(question.text)
-    spans = _sentences(passage.text)
+    words = question.stems
+    spans = sentence_spans(passage.text)
     if not spans or not words:
         return [passage]
     bearing = [i for i, (a, b) in enumerate(spans) if words & content_stems(passage.text[a:b])]

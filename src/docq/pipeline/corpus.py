@@ -34,8 +34,9 @@ class Corpus(Protocol):
     def locate(self, source: str, offset: int) -> tuple[Chunk | None, int | None]:
         """The chunk and page holding a character offset of a file's text."""
 
-    def knows(self, term: str) -> bool:
-        """Does the corpus mention `term` anywhere?"""
+    def coverage(self, term: str) -> float:
+        """1.0 when the corpus writes `term` (a name as one phrase, a word in any of its
+        forms); else the share of its words it writes (evidence.TextVocabulary.coverage)."""
 
     def generation(self) -> int:
         """Changes whenever the documents do (caches of derived text key on it)."""

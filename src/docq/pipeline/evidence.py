@@ -1,105 +1,84 @@
 """What the documents can support, judged from their text rather than the model's say-so.
 
-A small model rarely says "not found" on its own and its confidence does not separate
-answerable from unanswerable questions (measured: AUC 0.49-0.54 for first-token and
-verification probabilities on squad-normans). Evidence does better: a name or number the
-question depends on that the documents never mention means they cannot answer it.
+A small model rarely says "not found" on its own and its token probabilities do not
+separate answerable from unanswerable questions (AUC 0.49-0.54, docs/design.md). The text
+does better: a name or number the question depends on that the documents never write, an
+answer that is not in the passages, an answer made only of the question's own words. These
+are measured as `Evidence` and weighed together by one calibrated decision
+(`AbstentionModel`, fitted on the tune halves; docs/design.md, "Abstention"), instead of a
+chain of rules each of which refuses on its own.
+
+Matching follows the corpus's writing: a multi-word name is one phrase; a word matches its
+plural, possessive, regular British/American spelling, and a derived form that shares its
+stem ("Italy"/"Italian", "Norway"/"Norwegian").
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 
-from docq.indexers.folding import fold
+from docq.text import AUXILIARIES, CONNECTORS, STOPWORDS, WORD, canonical, fold, same_word, sentences, stem
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([^\W_]+)", re.UNICODE)
-
-
-def _canonical(word: str) -> str:
-    word = fold(word)
-    for suffix in ("'s", "’s", "'", "’"):
-        if word.endswith(suffix):
-            word = word[: -len(suffix)]
-    return word
+# -- terms as the corpus writes them --------------------------------------------------------
 
 
-def key_terms(question: str) -> list[str]:
-    """Names and numbers a question depends on: capitalised words not opening a
-    sentence, acronyms anywhere, and anything with a digit. Hyphenated compounds count
-    by their parts."""
-    starts = {m.start(1) for m in _SENTENCE_START.finditer(question)}
-    terms: list[str] = []
-    for match in _WORD.finditer(question):
-        word = match.group(0)
-        acronym = len(word) > 1 and word.isupper()
-        if any(ch.isdigit() for ch in word) or acronym or (word[0].isupper() and match.start() not in starts):
-            terms.append(word)
-    return list(dict.fromkeys(terms))
+def phrase_key(text: str) -> str:
+    """Text as a sequence of canonical words, padded, for whole-phrase lookups."""
+    return " " + " ".join(canonical(w) for w in WORD.findall(text)) + " "
 
 
-def _vocabulary(texts: Iterable[str]) -> tuple[set[str], str]:
-    joined = fold(" ".join(texts))
-    return {_canonical(w) for w in _WORD.findall(joined)}, joined
+def is_number(term: str) -> bool:
+    return any(ch.isdigit() for ch in term)
 
 
-def _present(term: str, vocabulary: set[str], joined: str) -> bool:
-    canonical = _canonical(term)
-    if canonical in vocabulary or canonical.rstrip("s") in vocabulary or canonical + "s" in vocabulary:
-        return True
-    return canonical in joined  # inside a longer token, e.g. "1066" in "1066–1071"
+@dataclass(frozen=True)
+class TextVocabulary:
+    """The words of some texts (passages), for asking whether they write a term."""
+
+    words: frozenset[str]
+    key: str  # phrase_key of all the texts
+    raw: str  # folded, for numbers inside longer tokens ("1066" in "1066–1071")
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> TextVocabulary:
+        joined = "\n".join(texts)
+        key = phrase_key(joined)
+        return cls(frozenset(key.split()), key, fold(joined))
+
+    def has_word(self, word: str) -> bool:
+        word = canonical(word)
+        return word in self.words or any(same_word(word, w) for w in self.words if w[:3] == word[:3])
+
+    def coverage(self, term: str) -> float:
+        """1.0 when the texts write the term (a name as one phrase); else the share of its
+        words they write (a number counts only whole)."""
+        if is_number(term):
+            return 1.0 if fold(term).rstrip("'s’") in self.raw else 0.0
+        if phrase_key(term) in self.key:
+            return 1.0
+        words = [w for w in WORD.findall(term) if fold(w) not in CONNECTORS]
+        if not words:
+            return 1.0
+        return sum(self.has_word(w) for w in words) / len(words) * (0.99 if len(words) > 1 else 1.0)
 
 
-def missing_terms(question: str, texts: Iterable[str]) -> list[str]:
-    """Key terms of the question that occur nowhere in `texts`."""
-    terms = key_terms(question)
-    if not terms:
-        return []
-    vocabulary, joined = _vocabulary(texts)
-    return [t for t in terms if not _present(t, vocabulary, joined)]
+# -- the answer's phrase ----------------------------------------------------------------------
 
-
-def supported(answer: str, texts: Iterable[str]) -> bool:
-    """Is the answer (mostly) made of words the documents contain? Catches invented answers."""
-    words = [_canonical(w) for w in _WORD.findall(answer)]
-    if not words:
-        return False
-    vocabulary, joined = _vocabulary(texts)
-    found = sum(1 for w in words if w in vocabulary or w in joined)
-    return found / len(words) >= 0.6
-
-
-_CHOICE = re.compile(r"\b(?:or|which of|whom of|who of|between|both)\b", re.IGNORECASE)
 _FUNCTION_WORDS = frozenset("a an the of in on at to for by and or with from as is was were".split())
+_TOKEN = re.compile(rf"{WORD.pattern}|[^\w\s]+", re.UNICODE)
 
 
-def repeats_question(answer: str, question: str) -> bool:
-    """An answer made only of the question's own words says nothing new, unless the
-    question offers a choice ("Which of A and B...?")."""
-    if _CHOICE.search(question):
-        return False
-    words = {_canonical(w) for w in _WORD.findall(answer)} - _FUNCTION_WORDS
-    asked = {_canonical(w) for w in _WORD.findall(question)}
-    return bool(words) and words <= asked
-
-
-_AUXILIARIES = frozenset(
-    "is are was were be been being am has have had do does did can could will would shall should may might must".split()
-)
-_ANSWER_TOKEN = re.compile(rf"{_WORD.pattern}|[^\w\s]+", re.UNICODE)
-
-
-def extract_phrase(answer: str, question: str) -> str:
-    """The phrase of a sentence-shaped reply that answers: what is left once the words
-    restating the question are cut from its start and end ("Normandy is located in
-    France" to "In what country is Normandy located?" gives "France"). A cut needs a verb
-    of the question's clause in it (an auxiliary, or two words of the question), so a
-    phrase that only starts with a question word ("Duke William") is left whole."""
-    from docq.pipeline.grounding import stem
-
-    asked = {stem(w) for w in _WORD.findall(question)} | _FUNCTION_WORDS | _AUXILIARIES
-    tokens = [(m.group(0), m.start(), m.end()) for m in _ANSWER_TOKEN.finditer(answer)]
+def extract_phrase(answer: str, question_stems: frozenset[str], question_words: frozenset[str]) -> str:
+    """The phrase of a sentence-shaped reply that answers: what is left once a clause
+    restating the question is cut from its start and end ("Normandy is located in France"
+    to "In what country is Normandy located?" gives "France"). A cut needs a verb of the
+    question's clause in it (an auxiliary, or two words of the question), so a phrase that
+    merely shares a word with the question ("Merkle tree", "University of Leeds") is whole."""
+    asked = question_stems | question_words | _FUNCTION_WORDS | AUXILIARIES
+    tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(answer)]
 
     def restates(token: str) -> bool:
         return not token[0].isalnum() or fold(token) in asked or stem(token) in asked
@@ -111,11 +90,11 @@ def extract_phrase(answer: str, question: str) -> str:
     while end > start and restates(tokens[end - 1][0]):
         end -= 1
     if start == end:
-        return answer  # all of it restates the question: repeats_question judges that
+        return answer  # all of it restates the question: judged as a repetition
 
     def a_clause(cut: list[tuple[str, int, int]]) -> bool:
         words = [t for t, _, _ in cut if t[0].isalnum()]
-        return any(fold(w) in _AUXILIARIES for w in words) or len(words) >= 2
+        return any(fold(w) in AUXILIARIES for w in words) or len(words) >= 2
 
     if not a_clause(tokens[:start]):
         start = 0
@@ -124,7 +103,63 @@ def extract_phrase(answer: str, question: str) -> str:
     return answer[tokens[start][1] : tokens[end - 1][2]].strip()
 
 
-_SPAN_WORD = re.compile(r"\S+")
+_SPAN_TOKEN = re.compile(r"\S+")
+_UNIT = re.compile(r"^[a-zµ]{1,12}$|^[A-Z][A-Za-z]{0,2}$|^%$")  # bytes, ms, KB, GHz, %
+
+
+def find_span(phrase: str, texts: Sequence[str]) -> tuple[int, int, int] | None:
+    """(text index, start, end) of the phrase in the texts, matched folded and across line
+    breaks and hyphenated breaks; None when no text holds it."""
+    words = WORD.findall(phrase)
+    if not words:
+        return None
+    pattern = re.compile(
+        r"(?<![^\W_])" + r"[\W_]+".join(re.escape(w) for w in words) + r"(?![^\W_])", re.IGNORECASE | re.UNICODE
+    )
+    for i, text in enumerate(texts):
+        match = pattern.search(text)
+        if match:
+            return i, match.start(), match.end()
+    return None
+
+
+def grow_span(text: str, start: int, end: int, question_words: frozenset[str]) -> tuple[int, int]:
+    """Widen an answer span to what it names in the text: the rest of a name (capitalised
+    words and initials next to it: "Chandy" -> "K. Mani Chandy") and a number's unit
+    ("80" -> "80 bytes"). Words the question itself names are not added."""
+    before = list(_SPAN_TOKEN.finditer(text, 0, start))
+    after = list(_SPAN_TOKEN.finditer(text, end))
+    phrase = text[start:end]
+
+    def name_word(core: str) -> bool:
+        return (
+            bool(core) and core[0].isupper() and fold(core) not in STOPWORDS and canonical(core) not in question_words
+        )
+
+    if phrase[:1].isupper():
+        while before:
+            token = before[-1].group(0)
+            if _INITIAL.fullmatch(token) or (token.isalpha() and name_word(token)):
+                start = before.pop().start()
+            else:
+                break
+        while after:
+            token = after[0].group(0)
+            core = token.rstrip(".,;:)")
+            if not (core.replace("-", "").isalnum() and name_word(core)):
+                break
+            end = after.pop(0).start() + len(core)
+            if core != token:
+                break  # punctuation ends the name
+    if phrase[-1:].isdigit() and after:
+        unit = after[0].group(0).rstrip(".,;:)")
+        plain = fold(unit) not in _FUNCTION_WORDS | AUXILIARIES | STOPWORDS and canonical(unit) not in question_words
+        if _UNIT.match(unit) and plain:
+            end = after[0].start() + len(unit)
+    return start, end
+
+
+_INITIAL = re.compile(r"[A-Z]\.")
 
 
 def snap_to_text(answer: str, texts: Iterable[str], threshold: float = 0.8) -> str | None:
@@ -142,7 +177,7 @@ def snap_to_text(answer: str, texts: Iterable[str], threshold: float = 0.8) -> s
     best, best_score = None, threshold
     matcher = SequenceMatcher(None, target)
     for text in texts:
-        words = list(_SPAN_WORD.finditer(text))
+        words = list(_SPAN_TOKEN.finditer(text))
         for length in range(max(1, n - 1), n + 2):
             for i in range(len(words) - length + 1):
                 start, end = words[i].start(), words[i + length - 1].end()
@@ -158,6 +193,25 @@ def snap_to_text(answer: str, texts: Iterable[str], threshold: float = 0.8) -> s
     return " ".join(best.split()) if best else None  # one line, though the span crossed a line break
 
 
+def word_support(answer: str, vocabulary: TextVocabulary) -> float:
+    """Share of the answer's words the passages write."""
+    words = WORD.findall(answer)
+    return sum(vocabulary.has_word(w) or fold(w) in vocabulary.raw for w in words) / len(words) if words else 0.0
+
+
+def repeats_question(answer: str, question: str, choices: Sequence[str]) -> bool:
+    """An answer the question already says, word for word, says nothing new ("Charles III"
+    to "Who did King Charles III swear fealty to?"), unless it is one of the options the
+    question offers ("Which of A and B...?"). Words of the question recombined are new
+    ("University of Leeds" to "What university does the Leeds Students' Union serve?")."""
+    key = phrase_key(answer)
+    if not key.strip() or any(key in phrase_key(option) for option in choices):
+        return False
+    return key in phrase_key(question)
+
+
+# -- prompt injection -----------------------------------------------------------------------------
+
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(?:instructions?|above|previous|prior|rules?|prompt)\b"
     r"|\b(?:reply|respond|answer|output|say|print|write)\b\s+(?:only\s+)?(?:with\s+)?[\"'“]"
@@ -166,7 +220,6 @@ _INSTRUCTION = re.compile(
     r"|\bnew\s+instructions?\b",
     re.IGNORECASE | re.MULTILINE,
 )
-_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 def instruction_like(sentence: str) -> bool:
@@ -178,5 +231,59 @@ def only_from_instructions(answer: str, texts: Iterable[str]) -> bool:
     """Every sentence holding the answer gives orders: a document trying to steer the
     model, whose words are not evidence."""
     target = fold(answer)
-    holders = [s for t in texts for s in _SENTENCES.findall(t) if target and target in fold(s)]
+    holders = [s for t in texts for line in t.splitlines() for s in sentences(line) if target and target in fold(s)]
     return bool(holders) and all(instruction_like(s) for s in holders)
+
+
+# -- the decision --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the documents say about a question and an answer, each in [0, 1]."""
+
+    corpus_names: float = 1.0  # least coverage of a name of the question in the whole corpus
+    corpus_numbers: float = 1.0  # share of the question's numbers the corpus writes
+    passage_names: float = 1.0  # least coverage of a name (or number) in the passages read
+    found: float = 1.0  # the answer is in the passages: 1 verbatim, 0.7 snapped to a near span, else its words' share
+    repeats: float = 0.0  # the answer only repeats the question
+    overlap: float = 1.0  # share of the question's content stems in the passage sentence that holds the answer
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: round(float(getattr(self, f.name)), 3) for f in fields(self)}
+
+
+FEATURES = tuple(f.name for f in fields(Evidence))
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """Logistic odds that the documents do not answer the question: abstain at `threshold`
+    and above. The weights and threshold are fitted on the tune halves (bench/abstention.py)."""
+
+    weights: tuple[float, ...]  # one per Evidence field, in FEATURES order
+    bias: float
+    threshold: float
+
+    def probability(self, evidence: Evidence) -> float:
+        z = self.bias + sum(w * getattr(evidence, name) for w, name in zip(self.weights, FEATURES))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def abstains(self, evidence: Evidence) -> bool:
+        return self.probability(evidence) >= self.threshold
+
+    def settled_before_reading(self, evidence: Evidence, known: frozenset[str]) -> bool:
+        """Would it abstain whatever the fields not yet `known` turn out to be? Then the
+        model need not be asked (a name the corpus never writes)."""
+        z = self.bias
+        for w, name in zip(self.weights, FEATURES):
+            z += w * getattr(evidence, name) if name in known else min(0.0, w)  # the most answerable case
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))) >= self.threshold
+
+    def strongest(self, evidence: Evidence) -> str:
+        """The field that pushes hardest toward abstaining (for the reason shown to the user)."""
+        pushes = {name: w * (getattr(evidence, name) - _ANSWERABLE[name]) for w, name in zip(self.weights, FEATURES)}
+        return max(pushes, key=lambda n: pushes[n])
+
+
+_ANSWERABLE = {f.name: f.default for f in fields(Evidence)}

@@ -13,15 +13,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docq.indexers.folding import fold
-from docq.text import STOPWORDS
+from docq.text import content_stems, sentence_spans
 
 _MARKERS = re.compile(r"\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
+# Markers the model put after the full stop belong to the sentence before it.
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
 _NUMBER = re.compile(r"\d+")
-# A sentence runs to . ! ? (and the markers right after it) before a capital, a digit or
-# a quote, or to the end of its line.
-_SENTENCE = re.compile(r".+?(?:[.!?]+(?:\s*\[[\d,;\s]+\])*(?=\s+[A-Z0-9\"'(\[])|$)")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # Below this share of its content words in the passages it cites, a sentence is not
 # grounded in them (docs/design.md, "Grounded long answers").
@@ -37,31 +34,13 @@ class Claim:
     support: float  # share of its content words found in those passages
 
 
-def stem(word: str) -> str:
-    """A crude English stem, enough to match "partitions" with "partition" and "replicated"
-    with "replicate"; folded to lower case without accents."""
-    word = fold(word)
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def content_stems(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text) if len(w) > 2 and fold(w) not in STOPWORDS}
-
-
 def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """Sentences or list items with the 1-based passage numbers they cite."""
     pieces = []
     for line in text.replace("\r", "").split("\n"):
-        line = BULLET.sub("", line).strip()
-        if not line:
-            continue
-        for match in _SENTENCE.finditer(line):
-            sentence = match.group(0).strip()
-            if not sentence:
-                continue
+        line = _MARKERS_AFTER_STOP.sub(r" \2\1", BULLET.sub("", line).strip())
+        for a, b in sentence_spans(line):
+            sentence = line[a:b]
             numbers = tuple(int(n) for m in _MARKERS.finditer(sentence) for n in _NUMBER.findall(m.group(1)))
             body = _MARKERS.sub("", sentence).strip()
             if body.strip(" .;:,-"):

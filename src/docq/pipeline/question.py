@@ -1,11 +1,13 @@
-"""A question, read once at the door of `ask`: its text, the shape of answer it needs and
-the names and numbers it depends on. The router, the routes and the answer step all
-take this value instead of deriving the same things again.
+"""A question, read once at the door of `ask`: its text, the shape of answer it needs, the
+names and numbers it depends on, its words and stems, and the options of a choice. The
+router, the routes and the answer step take this value; nothing downstream reads the
+question's text again for these.
 
-Shapes follow the wording a reader uses, not any one question set: an interrogative
-asks for a phrase unless it asks how or why (an explanation), for a summary or the main
-point (a paragraph), for a document ("which paper"), for several items (a list), or
-opens with an auxiliary verb (yes or no).
+Shapes follow English question grammar, not any one question set (docs/design.md, "The
+question", has each rule's measured effect): an interrogative asks for a phrase unless it
+asks how or why (an explanation), for a summary or the main point (a paragraph), for a
+document ("which paper"), for several items (a list), opens with an auxiliary verb (yes
+or no), or asks two things at once (a few sentences that answer both).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from docq.pipeline.evidence import key_terms
+from docq.text import AUXILIARIES, CONNECTORS, STOPWORDS, WORD, canonical, content_stems, fold, sentence_spans
 
 
 class Shape(str, Enum):
@@ -48,24 +50,36 @@ _DOCUMENT = re.compile(
     re.IGNORECASE,
 )
 _EXPLAIN = re.compile(
-    r"^\s*(?:why|how)\b(?!\s+(?:many|much|long|old|far|big|large|often|tall|high|wide|deep|fast|soon|large|small)\b)"
-    r"|^\s*(?:explain|describe|discuss|outline)\b"
+    r"^\s*(?:why|how)\b(?!\s+(?:many|much|long|old|far|big|large|often|tall|high|wide|deep|fast|soon|small)\b)"
+    r"|^\s*(?:explain|describe|discuss|outline|compare|contrast)\b"
     r"|\bin what way\b|\bwhat (?:is|was|are|were) the (?:reason|purpose|role|rationale|idea behind)\b",
     re.IGNORECASE,
 )
-_NUMBER_WORDS = r"(?:two|three|four|five|six|seven|eight|nine|ten|\d+)"
+# A count asks for several items ("which three properties"); a year does not ("which 1917
+# community"), so digits count only up to two of them.
+_COUNT = r"(?:two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
 _LIST = re.compile(
-    rf"^\s*(?:list|name|enumerate)\b"
-    rf"|\b(?:which|what)\s+(?:are\s+)?(?:the\s+)?{_NUMBER_WORDS}\b"
-    r"|^\s*what are the\b"
-    r"|^\s*which\s+\w{2,}s\b(?<!ss)(?<!us)(?<!is)(?!\s+(?:is|was|has|does)\b)",
+    rf"^\s*(?:list|name|enumerate)\b|\b(?:which|what)\s+(?:are\s+)?(?:the\s+)?{_COUNT}\s+\w",
     re.IGNORECASE,
 )
-_YES_NO = re.compile(
-    r"^\s*(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|shall|may|might|must)\b",
-    re.IGNORECASE,
-)
+_WHICH_PLURAL = re.compile(r"^\s*which\s+(\w{2,}s)\b(?!\s+(?:is|was|has|does)\b)", re.IGNORECASE)
+_YES_NO = re.compile(rf"^\s*(?:{'|'.join(sorted(AUXILIARIES))})\b", re.IGNORECASE)
 _CHOICE = re.compile(r"\bor\b|\bwhich of\b", re.IGNORECASE)
+_BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
+# Two questions in one: "Which algorithm is it, and what message does it send?"
+_INTERROGATIVE = r"(?:what|which|who|whom|whose|when|where|why|how)"
+_COMPOUND = re.compile(rf"(?:,\s*and|;|\?)\s+{_INTERROGATIVE}\b.*\?\s*$", re.IGNORECASE)
+
+
+def _lists(text: str) -> bool:
+    if _LIST.search(text):
+        return True
+    plural = _WHICH_PLURAL.match(text)
+    if plural is None:
+        return False
+    # a plural noun, not a verb in -s or a word ending in -ss/-us/-is ("process", "status")
+    noun = plural.group(1)
+    return fold(noun) not in AUXILIARIES and not noun.endswith(("ss", "us", "is"))
 
 
 def shape_of(text: str) -> Shape:
@@ -74,20 +88,91 @@ def shape_of(text: str) -> Shape:
         return Shape.SUMMARY
     if _DOCUMENT.search(text) and not re.search(r"\bwhich of\b", text, re.IGNORECASE):
         return Shape.DOCUMENT
-    if _EXPLAIN.search(text):
+    if _EXPLAIN.search(text) or _COMPOUND.search(text):
         return Shape.EXPLAIN
-    if _LIST.search(text):
+    if _lists(text):
         return Shape.LIST
-    if _YES_NO.search(text) and not _CHOICE.search(text):
+    if _YES_NO.search(text) and (not _CHOICE.search(text) or _BOTH.search(text)):
         return Shape.YES_NO
     return Shape.FACT
+
+
+# -- names and numbers ------------------------------------------------------------------------
+
+
+def key_terms(text: str) -> list[str]:
+    """The names and numbers a question depends on, each as the question writes it: a run of
+    capitalised words (joined by "of", "de", hyphens...: "University of Leeds",
+    "Saint-Clair-sur-Epte") is one name; an acronym or a word with a digit is a term of its
+    own. A capitalised word that only opens the sentence is not a name."""
+    starts = {a for a, _ in sentence_spans(text)}
+    tokens = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(text)]
+    terms: list[str] = []
+    run: list[tuple[str, int, int]] = []
+
+    def close() -> None:
+        while run and fold(run[-1][0]) in CONNECTORS:
+            run.pop()
+        if run and not (len(run) == 1 and run[0][1] in starts and not _acronym(run[0][0])):
+            terms.append(text[run[0][1] : run[-1][2]])
+        run.clear()
+
+    for i, (word, start, end) in enumerate(tokens):
+        if any(ch.isdigit() for ch in word):
+            close()
+            terms.append(word)
+            continue
+        opener = start in starts and fold(word) in STOPWORDS | AUXILIARIES
+        gap = text[run[-1][2] : start] if run else ""
+        joined = bool(run) and gap in (" ", "-", "' ", "’ ")
+        if (word[0].isupper() and not opener) or (run and gap == "-"):  # a hyphen keeps a name going
+            if run and not joined:
+                close()
+            run.append((word, start, end))
+        elif run and joined and fold(word) in CONNECTORS and _next_is_capital(tokens, i):
+            run.append((word, start, end))
+        else:
+            close()
+    close()
+    return list(dict.fromkeys(terms))
+
+
+def _acronym(word: str) -> bool:
+    return len(word) > 1 and word.isupper()
+
+
+def _next_is_capital(tokens: list[tuple[str, int, int]], i: int) -> bool:
+    return i + 1 < len(tokens) and tokens[i + 1][0][:1].isupper()
+
+
+# -- choices ------------------------------------------------------------------------------------
+
+_OPTIONS = re.compile(
+    r"(?:,|\bbetween|\bwhich of|\bwho of|\bwhom of|^\s*(?:is|are|was|were|did|does|do|has|have))\s+"
+    r"(?P<a>[^,?]+?)\s+(?:or|and)\s+(?P<b>[^,?]+?)\s*(?:\?|,|$)",
+    re.IGNORECASE,
+)
+
+
+def choices(text: str) -> tuple[str, ...]:
+    """The options of a choice ("Which came first, A or B?", "Which of A and B...?"), or ()."""
+    if not _CHOICE.search(text) and not re.search(r"\bbetween\b", text, re.IGNORECASE):
+        return ()
+    matches = list(_OPTIONS.finditer(text))
+    if not matches:
+        return ()
+    found = matches[-1]  # the choice closes the question
+    return tuple(o.strip(" \"'") for o in (found.group("a"), found.group("b")))
 
 
 @dataclass(frozen=True)
 class Question:
     text: str
     shape: Shape
-    key_terms: tuple[str, ...]  # names and numbers it depends on (evidence.key_terms)
+    key_terms: tuple[str, ...]  # names and numbers it depends on, each one term
+    words: frozenset[str]  # its words, canonical (folded, no possessive)
+    stems: frozenset[str]  # stems of its content words
+    choices: tuple[str, ...] = ()  # the options of "A or B?" questions
     shape_forced: bool = False  # the user chose the shape (--shape)
 
     @classmethod
@@ -97,6 +182,9 @@ class Question:
             text=text,
             shape=shape or shape_of(text),
             key_terms=tuple(key_terms(text)),
+            words=frozenset(canonical(w) for w in WORD.findall(text)),
+            stems=frozenset(content_stems(text)),
+            choices=choices(text),
             shape_forced=shape is not None,
         )
 

@@ -72,7 +72,7 @@ def escalation(draft: AnswerDraft, question: Question, plan: FullPlan, corpus: C
     """Self-Route: after an abstention, is another route worth its cost?"""
     if not draft.abstained or not draft.retrieval_may_have_missed:
         return None  # an answer the evidence rejected would not improve by reading more
-    absent = [t for t in question.key_terms if not corpus.knows(t)]
+    absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
     if absent:
         return None  # the corpus itself never mentions it: no route can find it
     if tried is not Route.FULL and plan.fits and plan.documents and plan.tokens <= ESCALATE_FULL_MAX:
