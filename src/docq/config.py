@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from docq.errors import UsageError
+from docq.tuning import Tuning
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +76,7 @@ class Settings:
     max_file_mb: int = 64
     follow_symlinks: bool = False
     cache_max_mb: int = 2048
+    tuning: Tuning = field(default_factory=Tuning)  # decision constants (docq.tuning), swept with --set
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -172,7 +174,7 @@ KNOBS: Mapping[str, Knob] = {k.name: k for k in _KNOBS}
 
 _FIELD_TYPES: dict[str, type] = {}
 for _f in dataclasses.fields(Settings):
-    if _f.name != "sources":
+    if _f.name not in ("sources", "tuning"):
         _FIELD_TYPES[_f.name] = {"Path": Path, "str": str, "int": int, "bool": bool}[str(_f.type)]
 assert set(_FIELD_TYPES) == set(KNOBS), "every Settings field needs a Knob"
 

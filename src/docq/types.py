@@ -10,6 +10,8 @@ class DocKind(str, Enum):
     PDF = "pdf"
     TEXT = "text"
     MARKDOWN = "markdown"
+    HTML = "html"
+    DOCX = "docx"
 
 
 @dataclass(frozen=True)
@@ -127,3 +129,4 @@ class Answer:
     shape: str = "fact"  # the answer's shape: fact, explain, summary, document, yesno, list
     sentences: tuple[AnswerSentence, ...] = ()  # long answers: each sentence with its citations
     clues: tuple[str, ...] = ()
+    evidence: dict[str, float] = field(default_factory=dict)  # what the abstention decision weighed (Evidence)

@@ -95,3 +95,25 @@ def answer_in_text(answers: Sequence[str], texts: Iterable[str]) -> bool:
     """Retrieval recall: does any gold answer occur (normalised) inside any retrieved text?"""
     normalized = [normalize_answer(t) for t in texts]
     return any(normalize_answer(a) and normalize_answer(a) in t for a in answers for t in normalized)
+
+
+def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of a proportion (Wilson's score interval: sound at small n and near 0 or 1)."""
+    if n == 0:
+        return (0.0, 0.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def bootstrap_interval(values: Sequence[float], resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of a mean (F1 is not a proportion)."""
+    import numpy as np
+
+    if not values:
+        return (0.0, 0.0)
+    data = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = data[rng.integers(0, len(data), size=(resamples, len(data)))].mean(axis=1)
+    return (float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))

@@ -22,7 +22,14 @@ from typing import Protocol
 
 from docq.config import Settings
 from docq.errors import DocqError
-from docq.evaluation.metrics import abstention_scores, answer_in_text, is_right, score_question
+from docq.evaluation.metrics import (
+    abstention_scores,
+    answer_in_text,
+    bootstrap_interval,
+    is_right,
+    score_question,
+    wilson_interval,
+)
 from docq.pipeline.corpus import Corpus
 from docq.pipeline.ingest import IngestReport
 from docq.progress import SILENT, Reporter
@@ -40,6 +47,33 @@ class QAItem:
     kind: str = ""  # fact, explain, which, summary, ... (papers/)
     source: str = ""  # the file that holds the answer (papers/)
     all_of: tuple[str, ...] = ()  # phrases that must all appear (papers/)
+    sources: tuple[str, ...] = ()  # every file a right answer must cite (papers-2 cross questions)
+
+    @property
+    def expected_shape(self) -> str:
+        """The answer shape the question asks for: from its kind where the set labels one
+        (papers), else yes/no when the gold answer is yes or no, else a phrase (SQuAD and
+        HotpotQA answers are spans)."""
+        if self.kind:
+            return KIND_SHAPES.get(self.kind, "")
+        if self.answers and self.answers[0].strip().lower() in ("yes", "no"):
+            return "yesno"
+        return "fact"
+
+
+# The papers sets' question kinds as answer shapes ("" for unanswerable: any shape will do).
+KIND_SHAPES = {
+    "fact": "fact",
+    "paraphrase": "fact",
+    "number": "fact",
+    "explain": "explain",
+    "compare": "explain",
+    "cross": "explain",
+    "which": "document",
+    "list": "list",
+    "summary": "summary",
+    "unanswerable": "",
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +91,7 @@ class QuestionResult:
     retrieved: bool  # a gold answer is inside one of the top-k retrieved chunks
     kind: str
     shape: str
+    expected_shape: str  # "" when any shape will do
     right: bool  # contains a gold answer and every `all` phrase (or abstained when unanswerable)
     grounded: bool | None  # right and cites the source file; None when the set names no source
     cited: tuple[str, ...]  # file names of the citations
@@ -65,6 +100,7 @@ class QuestionResult:
     cached_tokens: int
     first_token_ms: float
     total_ms: float
+    signals: dict[str, float] = field(default_factory=dict)  # the evidence the abstention decision weighed
 
 
 @dataclass
@@ -100,6 +136,9 @@ class EvalReport:
     median_first_token_ms: float
     median_total_ms: float
     kinds: dict[str, KindFigures] = field(default_factory=dict)
+    shape_accuracy: float | None = None  # share of questions given the shape they ask for
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # 95%: f1 (bootstrap), right, grounded
+    answerable_refused: float | None = None  # share of answerable questions docq abstained on
     rows: list[QuestionResult] = field(default_factory=list)
 
     def to_dict(self, with_rows: bool = True) -> dict[str, object]:
@@ -129,6 +168,7 @@ def load_set(set_dir: Path) -> list[QAItem]:
                     kind=str(row.get("kind") or ""),
                     source=str(row.get("source") or ""),
                     all_of=tuple(str(a) for a in row.get("all") or ()),
+                    sources=tuple(str(a) for a in row.get("sources") or ()),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -190,6 +230,13 @@ def summarize(set_name: str, rows: list[QuestionResult], k: int, split: str = "a
         figures.right += row.right
         figures.grounded += bool(row.grounded)
     sourced = [r for r in rows if r.grounded is not None]
+    shaped = [r for r in rows if r.expected_shape]
+    intervals = {
+        "f1": bootstrap_interval([r.f1 for r in rows]),
+        "right": wilson_interval(sum(r.right for r in rows), n),
+    }
+    if sourced:
+        intervals["grounded"] = wilson_interval(sum(bool(r.grounded) for r in sourced), len(sourced))
     return EvalReport(
         set_name=set_name,
         split=split,
@@ -207,6 +254,9 @@ def summarize(set_name: str, rows: list[QuestionResult], k: int, split: str = "a
         median_first_token_ms=_median([r.first_token_ms for r in rows]),
         median_total_ms=_median([r.total_ms for r in rows]),
         kinds=kinds,
+        shape_accuracy=sum(r.shape == r.expected_shape for r in shaped) / len(shaped) if shaped else None,
+        intervals=intervals,
+        answerable_refused=sum(r.abstained for r in answerable) / len(answerable) if answerable else None,
         rows=rows,
     )
 
@@ -251,6 +301,7 @@ def run_eval(
             score = score_question(answer.text, answer.abstained, item.answers, item.answerable)
             right = is_right(answer.text, answer.abstained, item.answers, item.all_of, item.answerable)
             cited = tuple(dict.fromkeys(Path(c.source).name for c in answer.citations))
+            required = item.sources or (item.source,)
             rows.append(
                 QuestionResult(
                     id=item.id,
@@ -266,8 +317,9 @@ def run_eval(
                     retrieved=answer_in_text(item.answers, [h.chunk.text for h in retrieved]),
                     kind=item.kind,
                     shape=answer.shape,
+                    expected_shape=item.expected_shape,
                     right=right,
-                    grounded=(right and (not item.answerable or item.source in cited))
+                    grounded=(right and (not item.answerable or all(src in cited for src in required)))
                     if item.source or item.kind
                     else None,
                     cited=cited,
@@ -276,6 +328,7 @@ def run_eval(
                     cached_tokens=answer.tokens.cached,
                     first_token_ms=answer.timings_ms.retrieve + answer.timings_ms.prefill,
                     total_ms=answer.timings_ms.total,
+                    signals=dict(answer.evidence),
                 )
             )
             reporter.advance(1, f"F1 {sum(r.f1 for r in rows) / len(rows):.2f}")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from docq.errors import ReadError
 from docq.indexers.cleaning import clean_pdf_text, drop_running_lines, text_quality
+from docq.tuning import Parsing
 from docq.types import Page
 
 if TYPE_CHECKING:
@@ -28,11 +29,7 @@ if TYPE_CHECKING:
 
 PDFIUM = "pdfium"
 PYPDF = "pypdf"
-# Below this share of word-like tokens a PDFium page is checked against pypdf (measured on
-# the 13 shared papers: PDFium pages score 0.88 in the median; docs/design.md, "PDF text").
-SECOND_OPINION_BELOW = 0.75
 _TITLE_CHARS = 1500  # the title is among the first characters of the first page
-_TITLE_SIZE = 0.97  # lines within 3% of the largest type on the page belong to the title
 
 
 @contextmanager
@@ -114,8 +111,10 @@ def _open_pdfium(path: Path) -> pypdfium2.PdfDocument | ReadError:
         return ReadError(f"corrupt PDF ({_short(exc)})")
 
 
-def read_pdf(path: Path) -> tuple[list[Page], str]:
-    """The pages (numbered from 1, cleaned, running headers dropped) and the title."""
+def read_pdf(path: Path, parsing: Parsing = Parsing()) -> tuple[list[Page], str]:
+    """The pages (numbered from 1, cleaned, running headers dropped) and the title. Below
+    `parsing.second_opinion_below` of word-like tokens a PDFium page is checked against
+    pypdf; lines within `parsing.title_size` of the largest type on page 1 are its title."""
     if path.stat().st_size == 0:
         raise ReadError("empty file")
     pypdf_pages = _PypdfPages(path)
@@ -129,8 +128,10 @@ def read_pdf(path: Path) -> tuple[list[Page], str]:
         title = ""
     else:
         try:
-            texts = [_best_text(document, n, pypdf_pages) for n in range(1, len(document) + 1)]
-            title = _pdf_title(document)
+            texts = [
+                _best_text(document, n, pypdf_pages, parsing.second_opinion_below) for n in range(1, len(document) + 1)
+            ]
+            title = _pdf_title(document, parsing.title_size)
         finally:
             document.close()
     if not texts:
@@ -142,7 +143,9 @@ def read_pdf(path: Path) -> tuple[list[Page], str]:
     return pages, title
 
 
-def _best_text(document: pypdfium2.PdfDocument, number: int, pypdf_pages: _PypdfPages) -> tuple[str, str]:
+def _best_text(
+    document: pypdfium2.PdfDocument, number: int, pypdf_pages: _PypdfPages, second_opinion_below: float
+) -> tuple[str, str]:
     """A page's text from PDFium, or from pypdf where that reads clearly better."""
     try:
         page = document[number - 1]
@@ -155,7 +158,7 @@ def _best_text(document: pypdfium2.PdfDocument, number: int, pypdf_pages: _Pypdf
     except Exception:  # PDFium's error on one damaged page; the others still count
         text = ""
     quality = text_quality(text)
-    if quality >= SECOND_OPINION_BELOW:
+    if quality >= second_opinion_below:
         return text, PDFIUM
     try:
         other = pypdf_pages.text(number)
@@ -178,16 +181,16 @@ def real_title(candidate: str) -> str:
     return title
 
 
-def _pdf_title(document: pypdfium2.PdfDocument) -> str:
+def _pdf_title(document: pypdfium2.PdfDocument, title_size: float) -> str:
     """The metadata title when it is a real one, else the largest type at the top of page 1."""
     try:
         metadata = real_title(document.get_metadata_dict().get("Title", ""))
     except Exception:  # a damaged info dictionary: fall back to the page
         metadata = ""
-    return metadata or _heading_of_first_page(document)
+    return metadata or _heading_of_first_page(document, title_size)
 
 
-def _heading_of_first_page(document: pypdfium2.PdfDocument) -> str:
+def _heading_of_first_page(document: pypdfium2.PdfDocument, title_size: float) -> str:
     """The first run of lines set in the page's largest type (loose glyph boxes measure
     type size whatever the letters), from the top half of page 1."""
     if len(document) == 0:
@@ -221,7 +224,7 @@ def _heading_of_first_page(document: pypdfium2.PdfDocument) -> str:
     largest = max(size for _, size, _ in candidates)
     title: list[str] = []
     for text, size, top in candidates:
-        if size >= largest * _TITLE_SIZE and top > 0.5:
+        if size >= largest * title_size and top > 0.5:
             title.append(text.strip())
             if len(title) == 3:
                 break

@@ -1,4 +1,6 @@
-"""Read a file into pages of text and a title: PDF page by page, text and markdown whole.
+"""Read a file into pages of text and a title: one reader per kind of file, registered
+here (PDF page by page; text, markdown, HTML and DOCX whole). A new format is one module
+that calls `register` (indexers/html.py and indexers/docx.py are two).
 
 Every failure a user's folder can hold (encrypted, corrupt, empty, image-only, binary)
 becomes a `ReadError` with a one-line reason; nothing here prints.
@@ -8,24 +10,38 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from docq.errors import ReadError
 from docq.indexers.cleaning import normalize_text
 from docq.indexers.pdf import read_pdf
+from docq.tuning import Parsing
 from docq.types import DocKind, DocumentText, Page
 
-SUFFIXES: dict[str, DocKind] = {
-    ".pdf": DocKind.PDF,
-    ".txt": DocKind.TEXT,
-    ".text": DocKind.TEXT,
-    ".rst": DocKind.TEXT,
-    ".md": DocKind.MARKDOWN,
-    ".markdown": DocKind.MARKDOWN,
-}
-# What produced a file's stored text; a file read by an older reader is read again on the
-# next ingest (text and markdown readers are unchanged since the first release).
-READERS: dict[DocKind, str] = {DocKind.PDF: "pdfium-2", DocKind.TEXT: "text-1", DocKind.MARKDOWN: "text-1"}
+
+@dataclass(frozen=True)
+class Reader:
+    kind: DocKind
+    suffixes: tuple[str, ...]  # lower case, with the dot
+    # What produced a file's stored text; a file read by another version is read again on
+    # the next ingest (text and markdown readers are unchanged since the first release).
+    version: str
+    read: Callable[[Path, Parsing], DocumentText]
+
+
+SUFFIXES: dict[str, DocKind] = {}  # suffix -> kind, filled by `register`
+READERS: dict[DocKind, str] = {}  # kind -> reader version, filled by `register`
+_REGISTRY: dict[DocKind, Reader] = {}
+
+
+def register(reader: Reader) -> Reader:
+    _REGISTRY[reader.kind] = reader
+    READERS[reader.kind] = reader.version
+    SUFFIXES.update(dict.fromkeys(reader.suffixes, reader.kind))
+    return reader
+
 
 _SNIFF_BYTES = 8192
 # Fallbacks in order: a BOM wins, then strict UTF-8, then the Windows code page most
@@ -37,15 +53,25 @@ def kind_of(path: Path) -> DocKind | None:
     return SUFFIXES.get(path.suffix.lower())
 
 
-def read_document(path: Path, kind: DocKind) -> DocumentText:
+def read_document(path: Path, kind: DocKind, parsing: Parsing = Parsing()) -> DocumentText:
     """The file's pages and its title (the file name when it offers none)."""
-    if kind is DocKind.PDF:
-        pages, title = read_pdf(path)
-    else:
-        text = read_text(path)
-        pages = [Page(number=None, text=text)]
-        title = markdown_title(text) if kind is DocKind.MARKDOWN else text_title(text)
-    return DocumentText(pages=pages, title=title or path.stem)
+    document = _REGISTRY[kind].read(path, parsing)
+    return document if document.title else DocumentText(pages=document.pages, title=path.stem)
+
+
+def _pdf(path: Path, parsing: Parsing) -> DocumentText:
+    pages, title = read_pdf(path, parsing)
+    return DocumentText(pages=pages, title=title)
+
+
+def _text(path: Path, parsing: Parsing) -> DocumentText:
+    text = read_text(path)
+    return DocumentText(pages=[Page(number=None, text=text)], title=text_title(text))
+
+
+def _markdown(path: Path, parsing: Parsing) -> DocumentText:
+    text = read_text(path)
+    return DocumentText(pages=[Page(number=None, text=text)], title=markdown_title(text))
 
 
 # -- text ---------------------------------------------------------------------------
@@ -118,3 +144,10 @@ def markdown_title(text: str) -> str:
         top = min(level for level, _ in levels)
         return next(title for level, title in levels if level == top)
     return text_title(text)
+
+
+register(Reader(DocKind.PDF, (".pdf",), "pdfium-2", _pdf))
+register(Reader(DocKind.TEXT, (".txt", ".text", ".rst"), "text-1", _text))
+register(Reader(DocKind.MARKDOWN, (".md", ".markdown"), "text-1", _markdown))
+
+from docq.indexers import docx, html  # noqa: E402, F401  (register themselves)

@@ -416,7 +416,7 @@ class DocumentIndex:
             rankings["bm25"] = [cid for cid, _ in self.bm25().search(query, pool)]
         if dense:
             rankings["dense"] = [cid for cid, _ in self._dense(query, pool)]
-        fused = reciprocal_rank_fusion(rankings)
+        fused = reciprocal_rank_fusion(rankings, k=self.settings.tuning.retrieval.rrf_k)
         chunks = self.catalog.chunks_by_ids([cid for cid, _, _ in fused[: k * 2]])
         results = [ScoredChunk(chunks[cid], score, ranks) for cid, score, ranks in fused if cid in chunks]
         return results[:k]

@@ -37,9 +37,10 @@ from docq.pipeline.evidence import (
     snap_to_text,
     word_support,
 )
-from docq.pipeline.grounding import BULLET, SUPPORTED_FROM, ground
+from docq.pipeline.grounding import BULLET, ground
 from docq.pipeline.question import Question, Shape
 from docq.text import content_stems, fold, sentence_at, sentence_spans
+from docq.tuning import Tuning
 from docq.types import AnswerSentence, Chunk, Citation
 
 # A reply that is, as a whole, a refusal: "NOT FOUND", "Unknown.", "The documents do not
@@ -157,14 +158,15 @@ def abstain(
     )
 
 
-MAX_SUPPLEMENTS = 2  # bounds the prompt (docs/design.md, "Supplement")
-# Hand-set before calibration to reproduce the rules it replaced: a name or number the
-# corpus does not write, an answer not in the passages, an answer that repeats the
-# question. bench/abstention.py fits these on the tune halves (docs/design.md, "Abstention").
-DEFAULT_ABSTENTION = AbstentionModel(weights=(-8.0, -8.0, 0.0, -6.0, 8.0, 0.0), bias=19.0, threshold=0.5)
+def abstention_model(tuning: Tuning) -> AbstentionModel:
+    """The calibrated decision (tuning.answer.abstain_*; docs/design.md, "Abstention")."""
+    answer = tuning.answer
+    return AbstentionModel(answer.abstain_weights, answer.abstain_bias, answer.abstain_threshold)
 
 
-def gather(corpus: Corpus, question: Question, passages: Sequence[Chunk]) -> tuple[list[Chunk], Evidence]:
+def gather(
+    corpus: Corpus, question: Question, passages: Sequence[Chunk], max_supplements: int = 2
+) -> tuple[list[Chunk], Evidence]:
     """The passages to read, with the best passage added for each name or number of the
     question that they lack but the corpus writes (a bridge retrieval missed; two at
     most), and what the corpus and the passages say about the question's terms."""
@@ -173,7 +175,7 @@ def gather(corpus: Corpus, question: Question, passages: Sequence[Chunk]) -> tup
     corpus_coverage = {t: corpus.coverage(t) for t in lacking}
     added: list[Chunk] = []
     have = {p.id for p in passages}
-    for term in [t for t in lacking if corpus_coverage[t] == 1.0][:MAX_SUPPLEMENTS]:
+    for term in [t for t in lacking if corpus_coverage[t] == 1.0][:max_supplements]:
         key = phrase_key(term)
         for hit in corpus.search(f"{term} {question.text}", 3, dense=False):
             if hit.chunk.id not in have and key in phrase_key(hit.chunk.text):
@@ -203,13 +205,14 @@ def answer_from(
     on_text: TokenSink | None = None,
     repeat_question: bool = False,
     keep_documents: bool = False,
-    abstention: AbstentionModel = DEFAULT_ABSTENTION,
+    tuning: Tuning = Tuning(),
 ) -> AnswerDraft:
     """Ask the model about `passages` and judge its reply; `max_tokens` 0 means the
     shape's own budget."""
     if not passages:
         return abstain(Abstention.NO_PASSAGES, "nothing in the index matches the question")
-    passages, evidence = gather(corpus, question, passages)
+    abstention = abstention_model(tuning)
+    passages, evidence = gather(corpus, question, passages, tuning.retrieval.max_supplements)
     if abstention.settled_before_reading(evidence, frozenset({"corpus_names", "corpus_numbers", "passage_names"})):
         absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
         return dataclasses.replace(
@@ -227,9 +230,9 @@ def answer_from(
     if not reply or refuses(reply):
         return abstain(Abstention.MODEL, "the model found no answer in the passages", generation, evidence)
     if question.shape is Shape.DOCUMENT:
-        return _document_answer(corpus, reply, passages, generation)
+        return _document_answer(corpus, reply, passages, generation, tuning.answer.supported_from)
     if question.long_form:
-        return _long_answer(corpus, question, reply, passages, generation)
+        return _long_answer(corpus, question, reply, passages, generation, tuning.answer.supported_from)
     return _short_answer(corpus, question, reply, passages, generation, evidence, abstention)
 
 
@@ -329,14 +332,16 @@ def _why(feature: str, answer: str) -> str:
     return _REASONS[feature].format(answer=answer)
 
 
-def _document_answer(corpus: Corpus, reply: str, passages: Sequence[Chunk], generation: Generation) -> AnswerDraft:
+def _document_answer(
+    corpus: Corpus, reply: str, passages: Sequence[Chunk], generation: Generation, supported_from: float
+) -> AnswerDraft:
     """ "Which paper...": the title of the document the model picked, and its passage."""
     markers = [int(m) for m in _MARKER.findall(reply)]
     explanation = _MARKER.sub("", reply).strip().split("\n", 1)[0].strip()
     picked = next((m - 1 for m in markers if 0 < m <= len(passages)), None)
     if picked is None:  # no usable id: the passage its explanation rests on, if any
         claims = ground(explanation, [p.text for p in passages])
-        if not claims or claims[0].support < SUPPORTED_FROM:
+        if not claims or claims[0].support < supported_from:
             return abstain(Abstention.MODEL, "the model named no document", generation)
         picked = claims[0].cited[0]
     passage = passages[picked]
@@ -353,12 +358,17 @@ def _document_answer(corpus: Corpus, reply: str, passages: Sequence[Chunk], gene
 
 
 def _long_answer(
-    corpus: Corpus, question: Question, reply: str, passages: Sequence[Chunk], generation: Generation
+    corpus: Corpus,
+    question: Question,
+    reply: str,
+    passages: Sequence[Chunk],
+    generation: Generation,
+    supported_from: float,
 ) -> AnswerDraft:
     """Sentences (or items) the passages support, each with its citations numbered in
     the order they are first used; the others are dropped and counted."""
-    claims = ground(reply, [p.text for p in passages])
-    kept = [c for c in claims if c.support >= SUPPORTED_FROM and not refuses(c.text)]
+    claims = ground(reply, [p.text for p in passages], supported_from)
+    kept = [c for c in claims if c.support >= supported_from and not refuses(c.text)]
     if not kept:
         return abstain(Abstention.UNSUPPORTED, "the passages support none of the model's sentences", generation)
     order: dict[int, int] = {}

@@ -21,7 +21,6 @@ from docq.types import Answer, Route, Timings, TokenCounts
 
 RouteListener = Callable[[router.Decision], None]
 MAX_QUESTION_SHARE = 4  # a question may take at most a quarter of the context window
-SEARCH_POOL = 3  # passages searched per passage read: summaries and "which paper" choose among them
 
 
 class Models(Protocol):
@@ -66,16 +65,19 @@ def ask(
     ctx = RouteContext(corpus, models.llm, settings, on_text, lambda: models.drafter)
     search_started = time.perf_counter()
     # A wider pool than top_k: the full route's candidate documents come from it too.
-    hits = corpus.search(question.text, settings.top_k * SEARCH_POOL)
+    # summaries and "which paper" choose among more passages than are read
+    hits = corpus.search(question.text, settings.top_k * settings.tuning.retrieval.search_pool)
     plan = plan_full(ctx, hits)
     search_ms = (time.perf_counter() - search_started) * 1000
-    decision = router.decide(question, hits, plan, route)
+    decision = router.decide(question, hits, plan, route, settings.tuning.router)
     if on_route:
         on_route(decision)
     results = [run_route(decision.route, ctx, question, hits, plan)]
     final_route, reason = decision.route, decision.reason
     if route is None:
-        escalation = router.escalation(results[-1].draft, question, plan, corpus, decision.route)
+        escalation = router.escalation(
+            results[-1].draft, question, plan, corpus, decision.route, settings.tuning.router
+        )
         if escalation is not None:
             if on_route:
                 on_route(escalation)
@@ -110,6 +112,7 @@ def ask(
         shape=question.shape.value,
         sentences=final.draft.sentences,
         clues=final.clues,
+        evidence=final.draft.evidence.as_dict() if final.draft.evidence else {},
     )
 
 
@@ -139,4 +142,5 @@ def answer_to_dict(result: Answer) -> dict[str, object]:
         "shape": result.shape,
         "sentences": [{"text": s.text, "citations": list(s.citations)} for s in result.sentences],
         "clues": list(result.clues),
+        "evidence": dict(result.evidence),
     }

@@ -17,10 +17,8 @@ from docq.pipeline.question import Question
 from docq.text import content_stems, sentence_spans
 from docq.types import Chunk
 
-NEIGHBOURS = 1  # sentences kept on each side of one that bears on the question
 
-
-def compress(passage: Chunk, question: Question) -> list[Chunk]:
+def compress(passage: Chunk, question: Question, neighbours: int = 1) -> list[Chunk]:
     """The runs of `passage` around its sentences that share a content word with the
     question, each a span with true offsets; [] when no sentence does."""
     words = question.stems
@@ -28,7 +26,7 @@ def compress(passage: Chunk, question: Question) -> list[Chunk]:
     if not spans or not words:
         return [passage]
     bearing = [i for i, (a, b) in enumerate(spans) if words & content_stems(passage.text[a:b])]
-    keep = sorted({j for i in bearing for j in range(i - NEIGHBOURS, i + NEIGHBOURS + 1) if 0 <= j < len(spans)})
+    keep = sorted({j for i in bearing for j in range(i - neighbours, i + neighbours + 1) if 0 <= j < len(spans)})
     runs: list[list[int]] = []
     for j in keep:
         if runs and j == runs[-1][-1] + 1:

@@ -20,9 +20,6 @@ _MARKERS = re.compile(r"\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
 _NUMBER = re.compile(r"\d+")
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-# Below this share of its content words in the passages it cites, a sentence is not
-# grounded in them (docs/design.md, "Grounded long answers").
-SUPPORTED_FROM = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,14 +53,14 @@ def support(sentence: str, passages: Sequence[str]) -> float:
     return len(words & found) / len(words)
 
 
-def ground(text: str, passages: Sequence[str]) -> list[Claim]:
+def ground(text: str, passages: Sequence[str], supported_from: float = 0.5) -> list[Claim]:
     """Every claim of a long answer with the passages it rests on. A marker that names
     no passage is ignored; a claim with no valid marker gets the best-supporting passage."""
     claims = []
     for body, numbers in split_claims(text):
         cited = tuple(n - 1 for n in numbers if 0 < n <= len(passages))
         score = support(body, [passages[i] for i in cited])
-        if score < SUPPORTED_FROM and passages:
+        if score < supported_from and passages:
             # No marker, or one that points elsewhere (small models misnumber): the passage
             # that supports the sentence best, when it does better.
             best = max(range(len(passages)), key=lambda i: support(body, [passages[i]]))

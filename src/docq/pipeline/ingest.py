@@ -185,12 +185,13 @@ def _sniff_kind(path: Path) -> DocKind:
         head = f.read(8192)
     if head.startswith(b"%PDF-"):
         return DocKind.PDF
+    if head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        return DocKind.HTML
     try:
         decode_text(head)
     except ReadError:
-        raise ReadError(
-            f"unsupported file type {path.suffix or '(no suffix)'}: docq reads PDF, text and markdown"
-        ) from None
+        kinds = ", ".join(sorted(dict.fromkeys(k.value for k in SUFFIXES.values())))
+        raise ReadError(f"unsupported file type {path.suffix or '(no suffix)'}: docq reads {kinds}") from None
     return DocKind.TEXT
 
 
@@ -239,7 +240,7 @@ class _Ingestor:
                 return "skipped"
         started = time.perf_counter()
         kind = candidate.kind or _sniff_kind(path)
-        document = read_document(path, kind)
+        document = read_document(path, kind, self.settings.tuning.parsing)
         pages = document.pages
         parsed = time.perf_counter()
         if document.empty_pages:
@@ -247,7 +248,8 @@ class _Ingestor:
                 f"{path}: {document.empty_pages} of {len(pages)} pages have no text layer (scanned?); "
                 "only the others are indexed"
             )
-        sections = markdown_sections(pages[0].text) if kind is DocKind.MARKDOWN else []
+        # markdown and DOCX keep their headings (the DOCX reader writes them as markdown's)
+        sections = markdown_sections(pages[0].text) if kind in (DocKind.MARKDOWN, DocKind.DOCX) else []
         chunks = chunk_document(str(path), pages, self.options, sections)
         if not chunks:
             raise ReadError("no text to index")

@@ -16,15 +16,8 @@ from docq.pipeline.answering import AnswerDraft
 from docq.pipeline.corpus import Corpus
 from docq.pipeline.question import Question, Shape
 from docq.pipeline.routes import FullPlan
+from docq.tuning import Router
 from docq.types import Route, ScoredChunk
-
-# One document this small costs little more to read whole than its retrieved passages,
-# and reading it misses nothing; many short ones dilute attention (docs/design.md,
-# "Small-document rule").
-SMALL_ENOUGH = 1500
-# Escalating to full reading costs a cold prefill: worth it up to ~20 s on 2 cores
-# (docs/design.md, "Escalation").
-ESCALATE_FULL_MAX = 4096
 
 
 def clear_winner(hits: list[ScoredChunk]) -> bool:
@@ -49,7 +42,9 @@ def describe_plan(plan: FullPlan) -> str:
     return f"{_plural(len(plan.documents), 'document')}, ~{plan.tokens:,} tokens, budget {plan.budget:,}"
 
 
-def decide(question: Question, hits: list[ScoredChunk], plan: FullPlan, forced: Route | None = None) -> Decision:
+def decide(
+    question: Question, hits: list[ScoredChunk], plan: FullPlan, forced: Route | None = None, tuning: Router = Router()
+) -> Decision:
     if forced is not None:
         if forced is Route.FULL and not plan.documents:
             return Decision(Route.FULL, "forced by --route full, but no document fits the budget")
@@ -58,7 +53,9 @@ def decide(question: Question, hits: list[ScoredChunk], plan: FullPlan, forced: 
     asked = f"{question.shape.value} question"
     if not hits:
         return Decision(Route.RAG, "nothing in the index matches the question")
-    if plan.fits and len(plan.documents) == 1 and plan.tokens <= SMALL_ENOUGH:
+    # One small document costs little more to read whole than its passages and reading it
+    # misses nothing; many short ones dilute attention (tuning.router.small_enough).
+    if plan.fits and len(plan.documents) == 1 and plan.tokens <= tuning.small_enough:
         return Decision(Route.FULL, f"{asked}; {describe_plan(plan)}: small enough to read whole")
     if question.shape is Shape.SUMMARY:
         return Decision(Route.RAG, f"{asked}: the main document's opening and its best passages")
@@ -68,13 +65,15 @@ def decide(question: Question, hits: list[ScoredChunk], plan: FullPlan, forced: 
     return Decision(Route.RAG, f"{asked}; {shape}")
 
 
-def escalation(draft: AnswerDraft, question: Question, plan: FullPlan, corpus: Corpus, tried: Route) -> Decision | None:
+def escalation(
+    draft: AnswerDraft, question: Question, plan: FullPlan, corpus: Corpus, tried: Route, tuning: Router = Router()
+) -> Decision | None:
     """Self-Route: after an abstention, is another route worth its cost?"""
     if not draft.abstained or not draft.retrieval_may_have_missed:
         return None  # an answer the evidence rejected would not improve by reading more
     absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
     if absent:
         return None  # the corpus itself never mentions it: no route can find it
-    if tried is not Route.FULL and plan.fits and plan.documents and plan.tokens <= ESCALATE_FULL_MAX:
+    if tried is not Route.FULL and plan.fits and plan.documents and plan.tokens <= tuning.escalate_full_max:
         return Decision(Route.FULL, f"{tried.value} found no answer; reading {describe_plan(plan)}")
     return None

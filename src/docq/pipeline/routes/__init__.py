@@ -19,12 +19,6 @@ from docq.pipeline.corpus import Corpus
 from docq.pipeline.question import Question, Shape
 from docq.types import Chunk, FileRecord, Route, ScoredChunk
 
-RAG_BUDGET = 2048  # tokens of passages; a small model reads a short context best
-# Reordering is for long contexts (the setting of *Long-Context LLMs Meet RAG*). With the
-# 0.5B model, 4 passages read best in rank order and 8 best reordered (docs/design.md,
-# "Reordering"), so `auto` reorders from 6 passages up.
-REORDER_FROM = 6
-
 
 @dataclass
 class RouteContext:
@@ -73,8 +67,10 @@ def within_budget(llm: LLM, passages: list[Chunk], budget: int) -> list[Chunk]:
     return kept
 
 
-def should_reorder(setting: str, passages: int) -> bool:
-    return setting == "on" or (setting == "auto" and passages >= REORDER_FROM)
+def should_reorder(setting: str, passages: int, reorder_from: int) -> bool:
+    """Reordering is for long contexts (the setting of *Long-Context LLMs Meet RAG*): `auto`
+    reorders from `reorder_from` passages up (tuning.retrieval.reorder_from)."""
+    return setting == "on" or (setting == "auto" and passages >= reorder_from)
 
 
 def one_per_document(ranked: list[ScoredChunk]) -> list[ScoredChunk]:
@@ -100,11 +96,6 @@ def main_document(ranked: list[ScoredChunk]) -> str | None:
     return source if counts[source] * 2 >= len(top) else None
 
 
-# A summary starts from the document's opening (title, abstract, introduction: where
-# authors summarize their own work), then its passages that match the question.
-SUMMARY_OPENING_SHARE = 0.6
-
-
 def summary_passages(ctx: RouteContext, ranked: list[ScoredChunk], budget: int) -> list[Chunk] | None:
     """The opening of the main document and its best passages, in reading order; None
     when no single document stands out."""
@@ -113,7 +104,9 @@ def summary_passages(ctx: RouteContext, ranked: list[ScoredChunk], budget: int) 
     if record is None:
         return None
     chunks = ctx.corpus.chunks_of(record)
-    opening = within_budget(ctx.llm, chunks, int(budget * SUMMARY_OPENING_SHARE))
+    # The document's opening first (title, abstract, introduction: where authors summarize
+    # their own work), then its passages that match the question.
+    opening = within_budget(ctx.llm, chunks, int(budget * ctx.settings.tuning.router.summary_opening_share))
     chosen = {c.id: c for c in opening}
     used = sum(ctx.llm.count_tokens(c.text) + 16 for c in chosen.values())
     for hit in ranked:
@@ -133,7 +126,8 @@ def order_passages(ctx: RouteContext, question: Question, ranked: list[ScoredChu
     passages; else the top passages, the strongest at both ends when there are many.
     Each is cut to its sentences that bear on the question (`--compress`), except a
     summary's, which needs the whole opening."""
-    budget = ctx.settings.max_context_tokens or RAG_BUDGET
+    retrieval = ctx.settings.tuning.retrieval
+    budget = ctx.settings.max_context_tokens or retrieval.rag_budget
     if question.shape is Shape.SUMMARY:
         passages = summary_passages(ctx, ranked, budget)
         if passages:
@@ -141,8 +135,13 @@ def order_passages(ctx: RouteContext, question: Question, ranked: list[ScoredChu
     if question.shape is Shape.DOCUMENT:
         ranked = one_per_document(ranked)
     top = ranked[: ctx.settings.top_k]
-    ordered = reorder_for_long_context(top) if should_reorder(ctx.settings.reorder, len(top)) else top
-    pieces = [p for h in ordered for p in (compress(h.chunk, question) if ctx.settings.compress else [h.chunk])]
+    reorder = should_reorder(ctx.settings.reorder, len(top), retrieval.reorder_from)
+    ordered = reorder_for_long_context(top) if reorder else top
+    pieces = [
+        p
+        for h in ordered
+        for p in (compress(h.chunk, question, retrieval.neighbours) if ctx.settings.compress else [h.chunk])
+    ]
     return within_budget(ctx.llm, pieces or [h.chunk for h in ordered[:1]], budget)
 
 

@@ -17,17 +17,12 @@ from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, register
 from docq.pipeline.routes.rag import run_rag
 from docq.types import FileRecord, Route, ScoredChunk
 
-# Past this many tokens the 0.5B reads worse than retrieval (docs/design.md, "Full
-# reading"); the user's --max-context-tokens overrides it.
-DEFAULT_BUDGET = 8192
 ANSWER_RESERVE = 1024  # prompt scaffolding, question and answer
-REREAD_BELOW = 2048  # documents this short are cheap to prefill again with the question first
-TOKENIZER_MARGIN = 1.15  # catalog counts are cl100k; model tokenizers run up to ~15% longer
 
 
 def budget_for(ctx: RouteContext) -> int:
     limit = ctx.llm.n_ctx - ANSWER_RESERVE
-    return min(ctx.settings.max_context_tokens or DEFAULT_BUDGET, limit)
+    return min(ctx.settings.max_context_tokens or ctx.settings.tuning.router.full_budget, limit)
 
 
 def plan_full(ctx: RouteContext, hits: list[ScoredChunk]) -> FullPlan:
@@ -42,7 +37,7 @@ def plan_full(ctx: RouteContext, hits: list[ScoredChunk]) -> FullPlan:
     chosen: list[FileRecord] = []
     used = 0
     for record in seen.values():
-        cost = int(record.tokens * TOKENIZER_MARGIN)
+        cost = int(record.tokens * ctx.settings.tuning.router.tokenizer_margin)
         if used + cost > budget:
             break
         chosen.append(record)
@@ -55,7 +50,7 @@ def run_full(ctx: RouteContext, question: Question, hits: list[ScoredChunk], pla
     if not plan.documents:  # nothing fits the budget: the passages are all there is to read
         return run_rag(ctx, question, hits, plan)
     started = time.perf_counter()
-    reread = plan.tokens < REREAD_BELOW
+    reread = plan.tokens < ctx.settings.tuning.router.reread_below
     # Short documents: most relevant first, as the small model reads the start best.
     # Long ones: a fixed order (by path), so the same set always makes the same cacheable prefix.
     ordered = plan.documents if reread else sorted(plan.documents, key=lambda r: r.path)
@@ -67,6 +62,7 @@ def run_full(ctx: RouteContext, question: Question, hits: list[ScoredChunk], pla
         question,
         documents,
         max_tokens=ctx.settings.max_answer_tokens,
+        tuning=ctx.settings.tuning,
         on_text=ctx.on_text,
         repeat_question=reread,
         keep_documents=not reread,

@@ -21,8 +21,6 @@ from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, order_pass
 from docq.pipeline.routes.memory import corpus_memory
 from docq.types import Route, ScoredChunk
 
-MEMORY_BUDGET = 3000  # tokens of corpus memory in the drafting prompt
-MAX_CLUES = 6
 _LABEL = re.compile(
     r"^[\s>*#\-\d.)]*\**\s*(draft answer|sub-?questions?|key ?phrases?|keywords?)\s*\**\s*[:\-]\s*", re.I
 )
@@ -34,15 +32,15 @@ class Clues:
     subquestions: tuple[str, ...]
     phrases: tuple[str, ...]
 
-    def queries(self) -> list[str]:
-        """Distinct retrieval queries, most informative first."""
+    def queries(self, limit: int = 6) -> list[str]:
+        """Distinct retrieval queries, most informative first (tuning.memo.max_clues)."""
         found = [*self.subquestions, *self.phrases, self.draft]
         seen: dict[str, str] = {}
         for q in found:
             q = q.strip().strip("\"'").strip()
             if len(q) > 1 and q.lower() not in seen and "<" not in q:
                 seen[q.lower()] = q
-        return list(seen.values())[:MAX_CLUES]
+        return list(seen.values())[:limit]
 
 
 def parse_clues(text: str) -> Clues:
@@ -75,7 +73,7 @@ def parse_clues(text: str) -> Clues:
 
 def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Generation]:
     """Clues and the drafting call itself (its tokens and time count toward the answer's)."""
-    memory = corpus_memory(ctx.corpus, ctx.settings.memory_dir, MEMORY_BUDGET)
+    memory = corpus_memory(ctx.corpus, ctx.settings.memory_dir, ctx.settings.tuning.memo.memory_budget)
     generation = llm.complete(prompts.draft_prompt(question, memory), max_tokens=160, grammar=prompts.DRAFT_GRAMMAR)
     return parse_clues(generation.text), generation
 
@@ -85,13 +83,13 @@ def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[Sc
     own = hits if hits is not None else ctx.corpus.search(question, k * 3)
     rankings: dict[str, list[str]] = {"question": [h.chunk.id for h in own]}
     by_id = {h.chunk.id: h for h in own}
-    for i, query in enumerate(clues.queries()):
+    for i, query in enumerate(clues.queries(ctx.settings.tuning.memo.max_clues)):
         found = ctx.corpus.search(query, k)
         rankings[f"clue{i}"] = [h.chunk.id for h in found]
         by_id.update((h.chunk.id, h) for h in found if h.chunk.id not in by_id)
     # The question itself stays the strongest voice; clues widen the net.
     weights = {name: (2.0 if name == "question" else 1.0) for name in rankings}
-    fused = reciprocal_rank_fusion(rankings, weights)
+    fused = reciprocal_rank_fusion(rankings, weights, k=ctx.settings.tuning.retrieval.rrf_k)
     return [ScoredChunk(by_id[cid].chunk, score, ranks) for cid, score, ranks in fused]
 
 
@@ -105,11 +103,17 @@ def run_memo(
     passages = order_passages(ctx, question, ranked)
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft = answer_from(
-        ctx.corpus, ctx.llm, question, passages, max_tokens=ctx.settings.max_answer_tokens, on_text=ctx.on_text
+        ctx.corpus,
+        ctx.llm,
+        question,
+        passages,
+        max_tokens=ctx.settings.max_answer_tokens,
+        tuning=ctx.settings.tuning,
+        on_text=ctx.on_text,
     )
     return RouteResult(
         draft=draft,
         retrieve_ms=retrieve_ms - drafting.prefill_ms - drafting.generate_ms,
-        clues=tuple(clues.queries()),
+        clues=tuple(clues.queries(ctx.settings.tuning.memo.max_clues)),
         side_generations=(drafting,),
     )

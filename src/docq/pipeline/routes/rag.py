@@ -23,6 +23,7 @@ def run_rag(
         question,
         passages,
         max_tokens=ctx.settings.max_answer_tokens,
+        tuning=ctx.settings.tuning,
         on_text=ctx.on_text,
     )
     return RouteResult(draft=draft, retrieve_ms=retrieve_ms)
