@@ -64,7 +64,9 @@ def test_ingest_indexes_docx_and_html_beside_the_other_kinds(tmp_path: Path) -> 
     (docs / "broken.docx").write_bytes(b"not a zip")
     settings = make_settings(tmp_path / "data")
     report = ingest([docs], settings)
-    assert report.added == 2 and [f.reason for f in report.failures] == ["not a readable DOCX file (damaged, or not a Word document)"]
+    assert report.added == 2 and [f.reason for f in report.failures] == [
+        "not a readable DOCX file (damaged, or not a Word document)"
+    ]
     from docq.library import Library
 
     with Library(settings=settings) as library:

@@ -42,7 +42,7 @@ def test_main_text_and_title_without_page_furniture(tmp_path: Path) -> None:
 
 def test_a_page_without_main_keeps_its_body_and_its_heading_as_title(tmp_path: Path) -> None:
     path = tmp_path / "plain.htm"
-    path.write_bytes("<body><h1>Caen</h1><p>Caen is a city in Normandie.</p><script>x()</script></body>".encode())
+    path.write_bytes(b"<body><h1>Caen</h1><p>Caen is a city in Normandie.</p><script>x()</script></body>")
     document = read_document(path, DocKind.HTML)
     assert document.title == "Caen" and document.pages[0].text == "Caen\n\nCaen is a city in Normandie."
 
