@@ -31,7 +31,7 @@ def test_help_lists_commands_and_examples() -> None:
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--data-dir", str(tmp_path), "ask", "--route", "sideways", "why?"])
     assert result.exit_code == 2
-    assert result.output.strip().count("\n") == 0 and "--route must be" in result.output
+    assert result.output.strip().count("\n") == 0 and "route must be one of auto, rag, memo, full" in result.output
 
 
 def test_reading_a_folder_without_an_index_says_so_and_creates_nothing(tmp_path: Path) -> None:

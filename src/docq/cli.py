@@ -6,10 +6,13 @@ Exit codes: 0 ok · 1 error · 2 usage · 3 not found in the documents (abstaine
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import json
 import sys
 import traceback
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,10 +110,62 @@ def _data_dir(state: CliState) -> Path:
         return Path(state.overrides.get("data_dir") or ".")
 
 
+def knob_options(*groups: str) -> Callable[[F], F]:
+    """Add a flag for every setting of these groups (config.KNOBS) to a command, generated
+    from the settings table so the flags cannot drift from it; the command receives the
+    given ones as `knobs` (a dict of overrides, None meaning "not given")."""
+    from docq.config import KNOBS, field_type
+
+    chosen = [k for k in KNOBS.values() if k.group in groups]
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+        extra = []
+        for knob in chosen:
+            flag = knob.name.replace("_", "-")
+            kind = field_type(knob.name)
+            names = [f"--{flag}/--no-{flag}"] if kind is bool else [f"--{flag}"]
+            choices = f" ({', '.join(knob.choices)})" if knob.choices else ""
+            option = typer.Option(*names, help=f"{knob.help[:1].upper()}{knob.help[1:]}{choices} [env: {knob.env}].")
+            extra.append(
+                inspect.Parameter(
+                    knob.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=None,
+                    annotation=Annotated[Optional[kind if kind is not Path else str], option],  # type: ignore[valid-type]
+                )
+            )
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs["knobs"] = {k.name: kwargs.pop(k.name, None) for k in chosen}
+            return fn(*args, **kwargs)
+
+        hints = typing.get_type_hints(fn, include_extras=True)  # the command's own, resolved
+        kept = [p.replace(annotation=hints[p.name]) for p in signature.parameters.values() if p.name != "knobs"]
+        parameters = [*kept, *extra]
+        wrapper.__signature__ = signature.replace(parameters=parameters, return_annotation=None)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", help="Set a decision constant, e.g. --set answer.abstain_threshold=0.6 (see `docq doctor`)."),
+]
+
+
 def _settings(ctx: typer.Context, **flags: Any):  # type: ignore[no-untyped-def]
     from docq.config import load_settings
+    from docq.tuning import parse_assignments
 
-    return load_settings({**_state(ctx).overrides, **flags})
+    assignments = parse_assignments(flags.pop("set", None))
+    settings = load_settings({**_state(ctx).overrides, **flags})
+    if assignments:
+        settings = dataclasses.replace(settings, tuning=settings.tuning.with_values(assignments))
+    return settings
 
 
 def _library(ctx: typer.Context, **flags: Any):  # type: ignore[no-untyped-def]
@@ -168,26 +223,20 @@ def main(
 
 @app.command()
 @handles_errors
+@knob_options("ingest", "embed")
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive) to index.", show_default=False)],
-    chunk_tokens: Annotated[Optional[int], typer.Option(help="Chunk size in tokens [default: 200].")] = None,
-    chunk_overlap: Annotated[
-        Optional[int], typer.Option(help="Tokens shared by neighbouring chunks [default: 40].")
-    ] = None,
-    max_file_mb: Annotated[Optional[int], typer.Option(help="Refuse larger files [default: 64].")] = None,
-    follow_symlinks: Annotated[
-        Optional[bool], typer.Option("--follow-symlinks", help="Follow symlinks that leave the folder.")
-    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another writer instead of failing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    knobs: dict[str, Any] | None = None,
 ) -> None:
-    """Index PDF, text and markdown files. Unchanged files are skipped, changed ones
-    replaced, deleted ones dropped.
+    """Index PDF, text, markdown, HTML and DOCX files. Unchanged files are skipped, changed
+    ones replaced, deleted ones dropped.
 
     Example: docq ingest ~/papers notes.md
     """
-    with _library(ctx, **_knob_flags(locals())) as docs:
+    with _library(ctx, **(knobs or {})) as docs:
         report = docs.ingest(paths, wait=wait)
     if as_json:
         _print_json(
@@ -226,12 +275,15 @@ def forget(
 
 @app.command()
 @handles_errors
+@knob_options("embed")
 def reindex(
     ctx: typer.Context,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another writer instead of failing.")] = False,
+    knobs: dict[str, Any] | None = None,
 ) -> None:
-    """Rebuild the vector and BM25 indexes from the catalog."""
-    with _library(ctx) as docs:
+    """Rebuild the vector and BM25 indexes from the catalog (re-embedding with a new
+    --embed-model). Damaged Chroma files are moved aside first."""
+    with _library(ctx, **(knobs or {})) as docs:
         docs.reindex(wait=wait)
     if not _state(ctx).quiet:
         print("indexes rebuilt from the catalog", file=sys.stderr)
@@ -257,94 +309,37 @@ def status(
 
 # -- ask ------------------------------------------------------------------------------------
 
-RouteOpt = Annotated[Optional[str], typer.Option("--route", help="auto, rag, memo or full [default: auto].")]
-ShapeOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--shape",
-        help="Answer shape: auto (from the question), fact, explain, summary, document, yesno or list [default: auto].",
-    ),
-]
 ShortOpt = Annotated[Optional[bool], typer.Option("--short", help="A phrase: same as --shape fact.")]
 LongOpt = Annotated[Optional[bool], typer.Option("--long", help="A few cited sentences: same as --shape explain.")]
-TopK = Annotated[Optional[int], typer.Option("--top-k", help="Passages given to the model [default: 4].")]
-Compress = Annotated[
-    Optional[bool],
-    typer.Option(
-        "--compress/--no-compress", help="Cut passages to the sentences that bear on the question [default: on]."
-    ),
-]
-MaxContext = Annotated[
-    Optional[int], typer.Option("--max-context-tokens", help="Token budget for document text (0: the router decides).")
-]
-Reorder = Annotated[
-    Optional[str],
-    typer.Option("--reorder", help="Strongest passages at both ends: auto (from 6 passages), on or off."),
-]
-NoReorder = Annotated[Optional[bool], typer.Option("--no-reorder", help="Same as --reorder off.")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Answer model: name, .gguf path or hf:ORG/REPO/FILE.")]
-DraftModel = Annotated[Optional[str], typer.Option("--draft-model", help="Light model for memo clues.")]
-NCtx = Annotated[Optional[int], typer.Option("--n-ctx", help="Context size in tokens [default: 16384].")]
-NThreads = Annotated[Optional[int], typer.Option("--n-threads", help="CPU threads (0: all).")]
-NBatch = Annotated[Optional[int], typer.Option("--n-batch", help="Prompt tokens per batch [default: 512].")]
-NGpuLayers = Annotated[Optional[int], typer.Option("--n-gpu-layers", help="Layers on the GPU (-1: all if possible).")]
-KvType = Annotated[Optional[str], typer.Option("--kv-type", help="KV cache type: auto, f16, q8_0, q4_0.")]
-FlashAttn = Annotated[Optional[str], typer.Option("--flash-attn", help="auto, on or off.")]
-LlmUrl = Annotated[Optional[str], typer.Option("--llm-url", help="OpenAI-compatible llama.cpp server URL.")]
 
 
-def _knob_flags(params: dict[str, Any]) -> dict[str, Any]:
-    """A command's parameters named after Settings knobs, as overrides (None: not given)."""
-    from docq.config import KNOBS
-
-    flags = {name: value for name, value in params.items() if name in KNOBS}
-    if params.get("no_reorder"):
-        flags["reorder"] = "off"
-    if params.get("short"):
+def _aliases(knobs: dict[str, Any] | None, short: bool | None = None, long: bool | None = None) -> dict[str, Any]:
+    """The knob flags, with --short and --long as the shapes they stand for."""
+    flags = dict(knobs or {})
+    if short:
         flags["shape"] = "fact"
-    if params.get("long"):
+    if long:
         flags["shape"] = "explain"
-    flags.pop("route", None)  # a route is a choice per question, resolved by _route
     return flags
 
 
 def _route(value: str | None):  # type: ignore[no-untyped-def]
     from docq.types import Route
 
-    if value is None or value == "auto":
-        return None
-    try:
-        return Route(value)
-    except ValueError:
-        from docq.errors import UsageError
-
-        raise UsageError(f"--route must be auto, rag, memo or full, not {value!r}") from None
+    return None if value is None or value == "auto" else Route(value)
 
 
 @app.command()
 @handles_errors
+@knob_options("answer", "model", "embed", "cache")
 def ask(
     ctx: typer.Context,
     question: Annotated[Optional[str], typer.Argument(help="The question; read from stdin when omitted.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (see README) on stdout.")] = False,
-    route: RouteOpt = None,
-    shape: ShapeOpt = None,
     short: ShortOpt = None,
     long: LongOpt = None,
-    top_k: TopK = None,
-    compress: Compress = None,
-    max_context_tokens: MaxContext = None,
-    reorder: Reorder = None,
-    no_reorder: NoReorder = None,
-    model: ModelOpt = None,
-    draft_model: DraftModel = None,
-    n_ctx: NCtx = None,
-    n_threads: NThreads = None,
-    n_batch: NBatch = None,
-    n_gpu_layers: NGpuLayers = None,
-    kv_type: KvType = None,
-    flash_attn: FlashAttn = None,
-    llm_url: LlmUrl = None,
+    tune: SetOpt = None,
+    knobs: dict[str, Any] | None = None,
 ) -> None:
     """Answer a question from the indexed documents, with citations.
 
@@ -369,8 +364,8 @@ def ask(
             raise UsageError("give a question, or pipe one on stdin: echo 'question' | docq ask")
         question = sys.stdin.read()
     question = _readable(question)
-    docs = _library(ctx, **_knob_flags(locals()))
-    forced = _route(route or docs.settings.route)
+    docs = _library(ctx, **_aliases(knobs, short, long), set=tune)
+    forced = _route(docs.settings.route)
     state = _state(ctx)
     out = console_for(sys.stdout)
     live = AnswerStream(out if is_tty(sys.stdout) and not as_json else None)
@@ -398,30 +393,24 @@ def ask(
 
 @app.command("eval")
 @handles_errors
+@knob_options("answer", "model", "embed", "cache", "ingest")
 def evaluate(
     ctx: typer.Context,
     set_dir: Annotated[Path, typer.Argument(help="Folder with docs/ and qa.jsonl.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Figures and per-question rows as JSON.")] = False,
-    route: RouteOpt = None,
-    shape: ShapeOpt = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.")] = None,
-    compress: Compress = None,
     sample: Annotated[Optional[int], typer.Option("--sample", help="A random sample of N questions.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for --sample.")] = 0,
     split: Annotated[
         Optional[str],
         typer.Option("--split", help="tune or test: a fixed half of the set (tune rules on one, judge on the other)."),
     ] = None,
-    top_k: TopK = None,
-    max_context_tokens: MaxContext = None,
-    reorder: Reorder = None,
-    no_reorder: NoReorder = None,
-    model: ModelOpt = None,
-    draft_model: DraftModel = None,
-    n_ctx: NCtx = None,
-    n_threads: NThreads = None,
-    kv_type: KvType = None,
-    llm_url: LlmUrl = None,
+    split_seed: Annotated[
+        str,
+        typer.Option("--split-seed", help="Which halving of the set (a new one for sets whose test half was seen)."),
+    ] = "",
+    tune: SetOpt = None,
+    knobs: dict[str, Any] | None = None,
 ) -> None:
     """Score docq on a QA set: EM, F1 (SQuAD normalisation), abstention precision/recall,
     retrieval recall@k, routes, prompt tokens and latency.
@@ -430,14 +419,15 @@ def evaluate(
     """
     from docq.render import console_for, render_eval
 
-    with _library(ctx, **_knob_flags(locals())) as docs:
+    with _library(ctx, **(knobs or {}), set=tune) as docs:
         report = docs.eval(
             set_dir,
-            route=_route(route or docs.settings.route),
+            route=_route(docs.settings.route),
             limit=limit,
             sample=sample,
             seed=seed,
             split=split,
+            split_seed=split_seed,
         )
     if as_json:
         _print_json(report.to_dict())
@@ -450,25 +440,23 @@ def evaluate(
 
 @app.command()
 @handles_errors
+@knob_options("model", "embed", "cache")
 def doctor(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
-    model: ModelOpt = None,
-    draft_model: DraftModel = None,
-    n_gpu_layers: NGpuLayers = None,
-    kv_type: KvType = None,
-    flash_attn: FlashAttn = None,
-    llm_url: LlmUrl = None,
     speed: Annotated[
         bool, typer.Option("--speed/--no-speed", help="Time a short answer to estimate seconds per question.")
     ] = True,
+    tune: SetOpt = None,
+    knobs: dict[str, Any] | None = None,
 ) -> None:
-    """Effective settings (and where each came from), which model answers and how long a
-    question takes on this machine, checksums, GPU offload, the KV-cache type chosen and
-    why, and index health. Exit 1 if a check fails."""
+    """Effective settings (and where each came from), the decision constants and their
+    provenance, which model answers and how long a question takes on this machine,
+    checksums, GPU offload, the KV-cache type chosen and why, and index health. Exit 1 if
+    a check fails."""
     from docq.render import console_for, render_doctor
 
-    with _library(ctx, **_knob_flags(locals())) as docs:
+    with _library(ctx, **(knobs or {}), set=tune) as docs:
         report = docs.doctor(speed=speed)
     if as_json:
         _print_json(report.to_dict())
@@ -480,13 +468,16 @@ def doctor(
 
 @cache_app.command("list")
 @handles_errors
+@knob_options("cache")
 def cache_list(
-    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    knobs: dict[str, Any] | None = None,
 ) -> None:
     """Saved KV states, most recently used first."""
     from docq.render import console_for, render_cache
 
-    docs = _library(ctx)
+    docs = _library(ctx, **(knobs or {}))
     entries = docs.cache_entries()
     if as_json:
         _print_json(

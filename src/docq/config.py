@@ -123,52 +123,75 @@ class Knob:
     help: str
     env: str
     choices: tuple[str, ...] = ()
+    group: str = "global"  # which commands offer it as a flag: global, model, embed, answer, ingest, cache
 
 
 _KNOBS: tuple[Knob, ...] = (
     Knob("data_dir", "where the catalog and indexes live", "DOCQ_HOME"),
     Knob("models_dir", "where assembled model files are kept", "DOCQ_MODELS_DIR"),
-    Knob("model", "answer model: a known name, a .gguf path, or hf:ORG/REPO/FILE.gguf", "DOCQ_MODEL"),
+    Knob("model", "answer model: a known name, a .gguf path, or hf:ORG/REPO/FILE.gguf", "DOCQ_MODEL", group="model"),
     Knob(
         "draft_model",
         "light model that drafts memo clues (MemoRAG's split: light drafter, strong answerer)",
         "DOCQ_DRAFT_MODEL",
+        group="model",
     ),
-    Knob("embed_model", "embedding model: all-minilm-l6-v2 or a BERT .gguf path", "DOCQ_EMBED_MODEL"),
-    Knob("n_ctx", "model context size in tokens", "DOCQ_N_CTX"),
-    Knob("n_threads", "CPU threads (0: all cores available)", "DOCQ_N_THREADS"),
-    Knob("n_batch", "prompt tokens per llama.cpp batch", "DOCQ_N_BATCH"),
-    Knob("n_gpu_layers", "layers offloaded to the GPU (-1: all when this llama.cpp can offload)", "DOCQ_N_GPU_LAYERS"),
-    Knob("kv_type", "KV-cache type for K and V", "DOCQ_KV_TYPE", KV_TYPES),
-    Knob("flash_attn", "flash attention (auto: on with a GPU or a quantized V cache)", "DOCQ_FLASH_ATTN", SWITCH),
-    Knob("llm_url", "OpenAI-compatible llama.cpp server instead of the in-process model", "DOCQ_LLM_URL"),
+    Knob("embed_model", "embedding model: all-minilm-l6-v2 or a BERT .gguf path", "DOCQ_EMBED_MODEL", group="embed"),
+    Knob("n_ctx", "model context size in tokens", "DOCQ_N_CTX", group="model"),
+    Knob("n_threads", "CPU threads (0: all cores available)", "DOCQ_N_THREADS", group="model"),
+    Knob("n_batch", "prompt tokens per llama.cpp batch", "DOCQ_N_BATCH", group="model"),
+    Knob(
+        "n_gpu_layers",
+        "layers offloaded to the GPU (-1: all when this llama.cpp can offload)",
+        "DOCQ_N_GPU_LAYERS",
+        group="model",
+    ),
+    Knob("kv_type", "KV-cache type for K and V", "DOCQ_KV_TYPE", KV_TYPES, group="model"),
+    Knob(
+        "flash_attn",
+        "flash attention (auto: on with a GPU or a quantized V cache)",
+        "DOCQ_FLASH_ATTN",
+        SWITCH,
+        group="model",
+    ),
+    Knob(
+        "llm_url", "OpenAI-compatible llama.cpp server instead of the in-process model", "DOCQ_LLM_URL", group="model"
+    ),
     Knob("chroma_url", "Chroma server (http://host:port) instead of the embedded store", "DOCQ_CHROMA_URL"),
-    Knob("top_k", "passages given to the model", "DOCQ_TOP_K"),
-    Knob("compress", "cut each passage to its sentences that bear on the question", "DOCQ_COMPRESS"),
+    Knob("top_k", "passages given to the model", "DOCQ_TOP_K", group="answer"),
+    Knob("compress", "cut each passage to its sentences that bear on the question", "DOCQ_COMPRESS", group="answer"),
     Knob(
         "max_context_tokens",
         "token budget for document text in a prompt (0: decided by the router)",
         "DOCQ_MAX_CONTEXT_TOKENS",
+        group="answer",
     ),
-    Knob("max_answer_tokens", "most tokens an answer may have (0: by its shape, 8 to 260)", "DOCQ_MAX_ANSWER_TOKENS"),
-    Knob("chunk_tokens", "chunk size in tokens", "DOCQ_CHUNK_TOKENS"),
-    Knob("chunk_overlap", "tokens repeated between neighbouring chunks", "DOCQ_CHUNK_OVERLAP"),
-    Knob("route", "route for questions", "DOCQ_ROUTE", ROUTES),
+    Knob(
+        "max_answer_tokens",
+        "most tokens an answer may have (0: by its shape, 8 to 260)",
+        "DOCQ_MAX_ANSWER_TOKENS",
+        group="answer",
+    ),
+    Knob("chunk_tokens", "chunk size in tokens", "DOCQ_CHUNK_TOKENS", group="ingest"),
+    Knob("chunk_overlap", "tokens repeated between neighbouring chunks", "DOCQ_CHUNK_OVERLAP", group="ingest"),
+    Knob("route", "route for questions", "DOCQ_ROUTE", ROUTES, group="answer"),
     Knob(
         "shape",
         "answer shape: auto (from the question's wording), fact, explain, summary, document, yesno, list",
         "DOCQ_SHAPE",
         SHAPE_CHOICES,
+        group="answer",
     ),
     Knob(
         "reorder",
         "strongest passages at both ends of the context (auto: when 6 or more passages)",
         "DOCQ_REORDER",
         SWITCH,
+        group="answer",
     ),
-    Knob("max_file_mb", "refuse files larger than this (MB)", "DOCQ_MAX_FILE_MB"),
-    Knob("follow_symlinks", "follow symlinks that leave the ingested folder", "DOCQ_FOLLOW_SYMLINKS"),
-    Knob("cache_max_mb", "size cap of saved KV states (MB)", "DOCQ_CACHE_MAX_MB"),
+    Knob("max_file_mb", "refuse files larger than this (MB)", "DOCQ_MAX_FILE_MB", group="ingest"),
+    Knob("follow_symlinks", "follow symlinks that leave the ingested folder", "DOCQ_FOLLOW_SYMLINKS", group="ingest"),
+    Knob("cache_max_mb", "size cap of saved KV states (MB)", "DOCQ_CACHE_MAX_MB", group="cache"),
 )
 KNOBS: Mapping[str, Knob] = {k.name: k for k in _KNOBS}
 
@@ -177,6 +200,12 @@ for _f in dataclasses.fields(Settings):
     if _f.name not in ("sources", "tuning"):
         _FIELD_TYPES[_f.name] = {"Path": Path, "str": str, "int": int, "bool": bool}[str(_f.type)]
 assert set(_FIELD_TYPES) == set(KNOBS), "every Settings field needs a Knob"
+
+
+def field_type(name: str) -> type:
+    """The Python type of a setting (for flags generated from the table)."""
+    return _FIELD_TYPES[name]
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

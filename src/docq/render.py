@@ -281,6 +281,11 @@ def render_doctor(report: DoctorReport, console: Console) -> None:
     console.print("settings (value · source · environment variable)", style="bold", markup=False)
     for name, value, source, env in report.settings:
         console.print(f"  {name:<20} {value or '-'}  · {source} · {env}", markup=False)
+    console.print(
+        "decision constants (value · where it comes from; --set group.name=value)", style="bold", markup=False
+    )
+    for name, value, why in report.tuning:
+        console.print(f"  {name:<32} {value}  · {why}", markup=False)
     console.print("checks", style="bold", markup=False)
     for check in report.checks:
         mark = "ok  " if check.ok else "FAIL"

@@ -32,5 +32,5 @@ def test_fusion_weights_shift_the_order() -> None:
 def test_reordering_policy_applies_to_long_contexts() -> None:
     from docq.pipeline.routes import should_reorder
 
-    assert not should_reorder("auto", 4) and should_reorder("auto", 6)
-    assert should_reorder("on", 2) and not should_reorder("off", 10)
+    assert not should_reorder("auto", 4, 6) and should_reorder("auto", 6, 6)
+    assert should_reorder("on", 2, 6) and not should_reorder("off", 10, 6)

@@ -215,6 +215,7 @@ class Library:
         sample: int | None = None,
         seed: int = 0,
         split: str | None = None,
+        split_seed: str = "",
     ) -> EvalReport:
         """Score docq on a QA set (SET_DIR/docs and SET_DIR/qa.jsonl), in a scratch index of
         its own beside the models, with this library's settings."""
@@ -229,6 +230,7 @@ class Library:
             sample=sample,
             seed=seed,
             split=split,
+            split_seed=split_seed,
             reporter=self.reporter,
         )
 

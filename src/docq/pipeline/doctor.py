@@ -24,6 +24,7 @@ class Check:
 @dataclass
 class DoctorReport:
     settings: list[tuple[str, str, str, str]]
+    tuning: list[tuple[str, str, str]] = field(default_factory=list)  # decision constants: name, value, provenance
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -34,6 +35,7 @@ class DoctorReport:
         return {
             "ok": self.ok,
             "settings": [{"name": n, "value": v, "source": s, "env": e} for n, v, s, e in self.settings],
+            "tuning": [{"name": n, "value": v, "provenance": w} for n, v, w in self.tuning],
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
         }
 
@@ -90,7 +92,7 @@ def run_doctor(
     from docq.models.files import resolve_answer_model
     from docq.models.registry import ANSWER_MODELS
 
-    report = DoctorReport(settings=describe(settings))
+    report = DoctorReport(settings=describe(settings), tuning=settings.tuning.describe())
     report.checks.append(
         Check(
             "versions",
