@@ -20,8 +20,8 @@ from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
-from docq import __version__
 from docq.errors import DocqError, ExitCode
+from docq.version import __version__
 
 app = typer.Typer(
     name="docq",

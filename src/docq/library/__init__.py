@@ -242,15 +242,15 @@ class Library:
 
     def cache_entries(self) -> list[CacheEntry]:
         """Saved KV states, most recently used first."""
-        from docq.llm.kvcache import KVCache
+        from docq.llm.loading import kv_cache
 
-        return KVCache(self.settings.kv_cache_dir, self.settings.cache_max_mb * 2**20).entries()
+        return kv_cache(self.settings).entries()
 
     def clear_cache(self) -> int:
         """Delete every saved KV state; returns how many."""
-        from docq.llm.kvcache import KVCache
+        from docq.llm.loading import kv_cache
 
-        return KVCache(self.settings.kv_cache_dir, self.settings.cache_max_mb * 2**20).clear()
+        return kv_cache(self.settings).clear()
 
 
 def _choice(kind: Any, value: Any, name: str) -> Any:

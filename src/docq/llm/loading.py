@@ -5,10 +5,14 @@ from __future__ import annotations
 import ctypes
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docq.config import Settings
 from docq.llm.backend import LLM
 from docq.progress import SILENT, Reporter
+
+if TYPE_CHECKING:
+    from docq.llm.kvcache import KVCache
 
 
 @cache
@@ -36,6 +40,13 @@ def model_identity(path: Path) -> str:
     return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
+def kv_cache(settings: Settings) -> KVCache:
+    """The saved KV states (the user's cache, capped at cache_max_mb)."""
+    from docq.llm.kvcache import KVCache
+
+    return KVCache(settings.kv_cache_dir, settings.cache_max_mb * 1024 * 1024)
+
+
 def open_llm(settings: Settings, reporter: Reporter = SILENT, model: str | None = None) -> LLM:
     """The answer model (or another, e.g. the memo route's draft model) as configured."""
     if settings.llm_url:
@@ -43,7 +54,6 @@ def open_llm(settings: Settings, reporter: Reporter = SILENT, model: str | None 
 
         return RemoteLLM(settings.llm_url, fallback_ctx=settings.n_ctx)
     from docq.llm.device import gpu_layers, plan_kv
-    from docq.llm.kvcache import KVCache
     from docq.llm.local import LocalLLM
     from docq.models.files import resolve_answer_model
 
@@ -56,6 +66,6 @@ def open_llm(settings: Settings, reporter: Reporter = SILENT, model: str | None 
         n_batch=settings.n_batch,
         n_gpu_layers=gpu_layers(settings),
         kv=plan_kv(settings),
-        kv_cache=KVCache(settings.kv_cache_dir, settings.cache_max_mb * 1024 * 1024),
+        kv_cache=kv_cache(settings),
         identity=model_identity(path),
     )

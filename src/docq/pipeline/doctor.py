@@ -6,12 +6,12 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from docq import __version__
 from docq.config import Settings, describe
 from docq.errors import DocqError
 from docq.llm.backend import LLM
 from docq.pipeline.status import IndexStatus
 from docq.progress import SILENT, Reporter
+from docq.version import __version__
 
 
 @dataclass
