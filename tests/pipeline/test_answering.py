@@ -159,3 +159,28 @@ def test_a_list_in_a_sentence_stays_a_cited_sentence(index_settings: Settings) -
     draft = _answer(index_settings, reply, "What materials were Norman castles built of?", Shape.LIST)
     assert draft.text == "Norman castles were built of earth, timber and later stone. [1]"
     assert [s.citations for s in draft.sentences] == [(0,)]
+
+
+def test_which_documents_answers_with_every_title_each_cited(index_settings: Settings) -> None:
+    draft = _answer(index_settings, "[1][2] Both tell of the Normans.", "Which documents mention the Normans?")
+    assert draft.text == "Norman Castles; Hastings"
+    assert [c.source.rsplit("/", 1)[-1] for c in draft.citations] == ["castles.md", "hastings.txt"]
+    single = _answer(index_settings, "[1][2] Both tell of the Normans.", "Which document mentions the Normans?")
+    assert single.text == "Norman Castles" and len(single.citations) == 1
+
+
+def test_a_choice_is_answered_with_the_option_the_reply_names(index_settings: Settings) -> None:
+    question = "Which lies in the north of France, Normandy or England?"
+    draft = _answer(index_settings, "Normandy", question)
+    assert draft.text == "Normandy" and not draft.abstained  # an option of the question is no repetition
+    assert draft.citations[0].source.endswith("hastings.txt")
+    assert _answer(index_settings, "England", question).text == "England"
+    assert 'choose between "Normandy" or "England"' in _scripted_prompt(index_settings, "Normandy", question)
+
+
+def _scripted_prompt(settings: Settings, reply: str, question: str) -> str:
+    model = _Scripted(reply)
+    with DocumentIndex(settings) as index:
+        passages = [hit.chunk for hit in index.search(question, 2)]
+        answer_from(index, model, Question.read(question), passages)
+    return model.prompts[-1]

@@ -60,3 +60,18 @@ def test_a_question_is_read_once_with_its_key_terms_and_a_forced_shape() -> None
     assert question.shape is Shape.FACT and not question.shape_forced
     forced = Question.read("Who founded Normandy?", Shape.EXPLAIN)
     assert forced.shape is Shape.EXPLAIN and forced.shape_forced and forced.long_form
+
+
+def test_a_question_is_read_for_choices_parts_and_several_documents() -> None:
+    choice = Question.read("Which of Jonny Craig and Pete Doherty has been in more bands?")
+    assert choice.choices == ("Jonny Craig", "Pete Doherty") and choice.shape is Shape.FACT
+    assert Question.read("Which was formed first, the duo Big & Rich or Lonestar?").choices == (
+        "the duo Big & Rich",
+        "Lonestar",
+    )
+    compound = Question.read("Which algorithm is it, and what special message does it send along channels?")
+    assert compound.parts == ("Which algorithm is it", "what special message does it send along channels?")
+    assert compound.shape is Shape.EXPLAIN
+    assert Question.read("Which two papers use leases, and for what?").several_documents
+    assert not Question.read("Which paper introduces the TrueTime API?").several_documents
+    assert Question.read("Who founded Normandy?").parts == ()

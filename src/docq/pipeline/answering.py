@@ -230,7 +230,7 @@ def answer_from(
     if not reply or refuses(reply):
         return abstain(Abstention.MODEL, "the model found no answer in the passages", generation, evidence)
     if question.shape is Shape.DOCUMENT:
-        return _document_answer(corpus, reply, passages, generation, tuning.answer.supported_from)
+        return _document_answer(corpus, question, reply, passages, generation, tuning.answer.supported_from)
     if question.long_form:
         return _long_answer(corpus, question, reply, passages, generation, tuning.answer.supported_from)
     return _short_answer(corpus, question, reply, passages, generation, evidence, abstention)
@@ -270,6 +270,16 @@ def _short_answer(
             evidence,
         )
     texts = [p.text for p in passages]
+    option = _chosen_option(text, question.choices)
+    if option is not None:  # a choice the question offers: the option, as the question names it
+        return AnswerDraft(
+            text=option,
+            abstained=False,
+            reason="",
+            citations=cite(corpus, option, passages, markers, question),
+            generation=generation,
+            evidence=evidence,
+        )
     text, found, where = _locate_answer(text, question, texts)
     if only_from_instructions(text, texts):
         return abstain(
@@ -295,6 +305,17 @@ def _short_answer(
         generation=generation,
         evidence=evidence,
     )
+
+
+def _chosen_option(reply: str, options: Sequence[str]) -> str | None:
+    """The reply, when it is one of the options of "A or B?" (its words all within exactly
+    one option); None when it names neither or both."""
+    said = set(phrase_key(reply).split()) - _COMMON
+    named = [o for o in options if said and said <= set(phrase_key(o).split())]
+    return " ".join(reply.split()) if len(named) == 1 else None
+
+
+_COMMON = frozenset("a an the of and or in on".split())
 
 
 def _locate_answer(text: str, question: Question, texts: list[str]) -> tuple[str, float, tuple[int, int] | None]:
@@ -333,27 +354,38 @@ def _why(feature: str, answer: str) -> str:
 
 
 def _document_answer(
-    corpus: Corpus, reply: str, passages: Sequence[Chunk], generation: Generation, supported_from: float
+    corpus: Corpus,
+    question: Question,
+    reply: str,
+    passages: Sequence[Chunk],
+    generation: Generation,
+    supported_from: float,
 ) -> AnswerDraft:
-    """ "Which paper...": the title of the document the model picked, and its passage."""
+    """ "Which paper...": the title of the document the model picked, and its passage;
+    for "which papers..." every document it picked, each cited."""
     markers = [int(m) for m in _MARKER.findall(reply)]
     explanation = _MARKER.sub("", reply).strip().split("\n", 1)[0].strip()
-    picked = next((m - 1 for m in markers if 0 < m <= len(passages)), None)
-    if picked is None:  # no usable id: the passage its explanation rests on, if any
+    picked = list(dict.fromkeys(m - 1 for m in markers if 0 < m <= len(passages)))
+    if not picked:  # no usable id: the passage its explanation rests on, if any
         claims = ground(explanation, [p.text for p in passages])
         if not claims or claims[0].support < supported_from:
             return abstain(Abstention.MODEL, "the model named no document", generation)
-        picked = claims[0].cited[0]
-    passage = passages[picked]
-    title = passage.title or Path(passage.source).stem
-    citation = _citation(corpus, passage, _best_sentence(passage, content_stems(explanation or title)), 0)
+        picked = [claims[0].cited[0]]
+    chosen: dict[str, Chunk] = {}  # one passage per document, in the model's order
+    for i in picked if question.several_documents else picked[:1]:
+        chosen.setdefault(passages[i].source, passages[i])
+    titles = [p.title or Path(p.source).stem for p in chosen.values()]
+    citations = tuple(
+        _citation(corpus, p, _best_sentence(p, content_stems(explanation or title)), 0)
+        for p, title in zip(chosen.values(), titles)
+    )
     return AnswerDraft(
-        text=title,
+        text="; ".join(titles),
         abstained=False,
         reason="",
-        citations=(citation,),
+        citations=citations,
         generation=generation,
-        sentences=(AnswerSentence(citation.text, (0,)),),
+        sentences=tuple(AnswerSentence(c.text, (n,)) for n, c in enumerate(citations)),
     )
 
 

@@ -15,7 +15,7 @@ from docq.llm.backend import LLM, TokenSink
 from docq.pipeline import router
 from docq.pipeline.corpus import Corpus
 from docq.pipeline.question import Question, Shape
-from docq.pipeline.routes import RouteContext, run_route
+from docq.pipeline.routes import RouteContext, run_route, widen
 from docq.pipeline.routes.full import plan_full
 from docq.types import Answer, Route, Timings, TokenCounts
 
@@ -66,7 +66,10 @@ def ask(
     search_started = time.perf_counter()
     # A wider pool than top_k: the full route's candidate documents come from it too.
     # summaries and "which paper" choose among more passages than are read
-    hits = corpus.search(question.text, settings.top_k * settings.tuning.retrieval.search_pool)
+    pool = settings.top_k * settings.tuning.retrieval.search_pool
+    hits = corpus.search(question.text, pool)
+    if question.parts:  # a question asking several things: each part finds its own passages
+        hits = widen(corpus, hits, question.parts, settings.top_k, settings.tuning.retrieval.rrf_k)[:pool]
     plan = plan_full(ctx, hits)
     search_ms = (time.perf_counter() - search_started) * 1000
     decision = router.decide(question, hits, plan, route, settings.tuning.router)

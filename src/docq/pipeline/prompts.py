@@ -59,6 +59,28 @@ INSTRUCTIONS: dict[Shape, str] = {
         f"what in that document shows it. If no document does, reply {NOT_FOUND}."
     ),
 }
+# "Which papers...", "which two papers...": every document that answers, each with its id.
+SEVERAL_DOCUMENTS = (
+    "Which documents answer the question? Reply with the ids of every one of them in brackets, like [1][3], "
+    f"then one sentence quoting what in each shows it. If none does, reply {NOT_FOUND}."
+)
+# "Which came first, A or B?": compare what the documents say about each, then choose.
+CHOICE = (
+    "The question asks you to choose between {options}. Find what the documents say about each of them "
+    "(dates, numbers, facts), compare, and reply with the one that answers the question, named as the question "
+    f"names it, nothing else. If the documents say nothing about them, reply {NOT_FOUND}."
+)
+
+
+def instruction(question: Question) -> str:
+    """What the model is asked to write for this question."""
+    if question.shape is Shape.DOCUMENT and question.several_documents:
+        return SEVERAL_DOCUMENTS
+    if question.shape is Shape.FACT and len(question.choices) == 2:
+        return CHOICE.format(options=" or ".join(f'"{c}"' for c in question.choices))
+    return INSTRUCTIONS[question.shape]
+
+
 # Most tokens an answer of each shape may take (a phrase, a few sentences, a paragraph).
 ANSWER_TOKENS: dict[Shape, int] = {
     Shape.FACT: 48,
@@ -106,7 +128,7 @@ def answer_prompt(
     documents = f"{documents_block(passages)}\n\n"
     # The instruction comes before the question, which "Answer:" follows directly: placed
     # between them it was echoed as the answer ("The shortest phrase from the documents...").
-    user = f"{opening}{documents}{INSTRUCTIONS[question.shape]}\n\nQuestion: {question.text}\nAnswer:"
+    user = f"{opening}{documents}{instruction(question)}\n\nQuestion: {question.text}\nAnswer:"
     stable = 0 if repeat_question else len(opening) + (len(documents) if keep_documents else 0)
     return Prompt((Message("system", ANSWER_SYSTEM), Message("user", user)), stable=stable)
 

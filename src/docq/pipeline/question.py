@@ -71,6 +71,21 @@ _INTERROGATIVE = r"(?:what|which|who|whom|whose|when|where|why|how)"
 _COMPOUND = re.compile(rf"(?:,\s*and|;|\?)\s+{_INTERROGATIVE}\b.*\?\s*$", re.IGNORECASE)
 
 
+_SEVERAL_DOCUMENTS = re.compile(
+    rf"\b(?:which|what)\s+(?:{_COUNT}\s+)?(?:\w+\s+)?(?:papers|documents|articles|files|reports|essays|studies|books)\b"
+    rf"|\bwhich\s+{_COUNT}\s+(?:of\s+the\s+)?(?:{_DOCUMENT_NOUNS})",
+    re.IGNORECASE,
+)
+_PART_BREAK = re.compile(rf"(?:,\s*and|;|\?|\.)\s+(?={_INTERROGATIVE}\b)", re.IGNORECASE)
+
+
+def parts(text: str) -> tuple[str, ...]:
+    """The clauses of a question that asks several things ("Which algorithm is it, and what
+    message does it send?"), each retrieved for on its own; () for a single question."""
+    pieces = [p.strip(" ,;") for p in _PART_BREAK.split(text) if p.strip(" ,;?.")]
+    return tuple(pieces) if len(pieces) > 1 else ()
+
+
 def _lists(text: str) -> bool:
     if _LIST.search(text):
         return True
@@ -162,7 +177,11 @@ def choices(text: str) -> tuple[str, ...]:
     if not matches:
         return ()
     found = matches[-1]  # the choice closes the question
-    return tuple(o.strip(" \"'") for o in (found.group("a"), found.group("b")))
+    first, second = found.group("a"), found.group("b")
+    # "Which of A and B has been in more bands?": the option ends where the verb starts
+    words = second.split()
+    cut = next((i for i, w in enumerate(words) if fold(w) in AUXILIARIES and i > 0), len(words))
+    return tuple(o.strip(" \"'") for o in (first, " ".join(words[:cut])))
 
 
 @dataclass(frozen=True)
@@ -173,6 +192,8 @@ class Question:
     words: frozenset[str]  # its words, canonical (folded, no possessive)
     stems: frozenset[str]  # stems of its content words
     choices: tuple[str, ...] = ()  # the options of "A or B?" questions
+    parts: tuple[str, ...] = ()  # the clauses of a question that asks several things
+    several_documents: bool = False  # "which papers...", "which two papers...": every one of them
     shape_forced: bool = False  # the user chose the shape (--shape)
 
     @classmethod
@@ -185,6 +206,8 @@ class Question:
             words=frozenset(canonical(w) for w in WORD.findall(text)),
             stems=frozenset(content_stems(text)),
             choices=choices(text),
+            parts=parts(text),
+            several_documents=bool(_SEVERAL_DOCUMENTS.search(text)),
             shape_forced=shape is not None,
         )
 

@@ -7,11 +7,11 @@ and ordered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from docq.config import Settings
-from docq.indexers.hybrid import reorder_for_long_context
+from docq.indexers.hybrid import reciprocal_rank_fusion, reorder_for_long_context
 from docq.llm.backend import LLM, Generation, TokenSink
 from docq.pipeline.answering import AnswerDraft
 from docq.pipeline.compression import compress
@@ -52,6 +52,21 @@ class FullPlan:
     tokens: int  # estimated, cl100k
     budget: int
     fits: bool  # every candidate document fits
+
+
+def widen(corpus: Corpus, hits: list[ScoredChunk], queries: Sequence[str], k: int, rrf_k: int) -> list[ScoredChunk]:
+    """The question's own ranking fused with the rankings of further queries (the parts of
+    a compound question, memo's clues): the question stays the strongest voice (weight 2),
+    the others widen the net, so a passage only another query finds still gets a place."""
+    rankings: dict[str, list[str]] = {"question": [h.chunk.id for h in hits]}
+    by_id = {h.chunk.id: h for h in hits}
+    for i, query in enumerate(queries):
+        found = corpus.search(query, k)
+        rankings[f"query{i}"] = [h.chunk.id for h in found]
+        by_id.update((h.chunk.id, h) for h in found if h.chunk.id not in by_id)
+    weights = {name: (2.0 if name == "question" else 1.0) for name in rankings}
+    fused = reciprocal_rank_fusion(rankings, weights, k=rrf_k)
+    return [ScoredChunk(by_id[cid].chunk, score, ranks) for cid, score, ranks in fused]
 
 
 def within_budget(llm: LLM, passages: list[Chunk], budget: int) -> list[Chunk]:

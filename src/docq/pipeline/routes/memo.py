@@ -12,12 +12,11 @@ import re
 import time
 from dataclasses import dataclass
 
-from docq.indexers.hybrid import reciprocal_rank_fusion
 from docq.llm.backend import LLM, Generation
 from docq.pipeline import prompts
 from docq.pipeline.answering import answer_from
 from docq.pipeline.question import Question
-from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, order_passages, register
+from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, order_passages, register, widen
 from docq.pipeline.routes.memory import corpus_memory
 from docq.types import Route, ScoredChunk
 
@@ -81,16 +80,8 @@ def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Gene
 def clue_retrieval(ctx: RouteContext, question: str, clues: Clues, hits: list[ScoredChunk] | None) -> list[ScoredChunk]:
     k = ctx.settings.top_k
     own = hits if hits is not None else ctx.corpus.search(question, k * 3)
-    rankings: dict[str, list[str]] = {"question": [h.chunk.id for h in own]}
-    by_id = {h.chunk.id: h for h in own}
-    for i, query in enumerate(clues.queries(ctx.settings.tuning.memo.max_clues)):
-        found = ctx.corpus.search(query, k)
-        rankings[f"clue{i}"] = [h.chunk.id for h in found]
-        by_id.update((h.chunk.id, h) for h in found if h.chunk.id not in by_id)
-    # The question itself stays the strongest voice; clues widen the net.
-    weights = {name: (2.0 if name == "question" else 1.0) for name in rankings}
-    fused = reciprocal_rank_fusion(rankings, weights, k=ctx.settings.tuning.retrieval.rrf_k)
-    return [ScoredChunk(by_id[cid].chunk, score, ranks) for cid, score, ranks in fused]
+    queries = clues.queries(ctx.settings.tuning.memo.max_clues)
+    return widen(ctx.corpus, own, queries, k, ctx.settings.tuning.retrieval.rrf_k)
 
 
 @register(Route.MEMO)
