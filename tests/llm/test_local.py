@@ -75,8 +75,10 @@ def test_prompt_longer_than_the_window_is_a_clear_error(tiny_settings: Settings)
         llm.close()
 
 
-def test_saved_prefix_is_reused_by_the_next_process_and_corruption_is_survived(tiny_settings: Settings) -> None:
-    cache = KVCache(tiny_settings.kv_cache_dir, 512 * 1024 * 1024)
+def test_saved_prefix_is_reused_by_the_next_process_and_corruption_is_survived(
+    tiny_settings: Settings, tmp_path: Path
+) -> None:
+    cache = KVCache(tmp_path / "kv-cache", 512 * 1024 * 1024)  # its own: the user's cache may hold this prefix
 
     def fresh() -> LocalLLM:  # a new model instance stands for a new docq process
         llm = open_llm(tiny_settings)

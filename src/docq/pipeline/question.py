@@ -92,9 +92,12 @@ def _lists(text: str) -> bool:
     plural = _WHICH_PLURAL.match(text)
     if plural is None:
         return False
-    # a plural noun, not a verb in -s or a word ending in -ss/-us/-is ("process", "status")
+    # a plural noun, not a verb in -s ("Which lies in...?": no auxiliary follows, as one does
+    # after a plural subject: "Which differences ... does the note point out?") or a word
+    # ending in -ss/-us/-is ("process", "status")
     noun = plural.group(1)
-    return fold(noun) not in AUXILIARIES and not noun.endswith(("ss", "us", "is"))
+    rest = {fold(w) for w in WORD.findall(text[plural.end() :])}
+    return not noun.endswith(("ss", "us", "is")) and fold(noun) not in AUXILIARIES and bool(rest & AUXILIARIES)
 
 
 def shape_of(text: str) -> Shape:
