@@ -64,6 +64,7 @@ class Parsing:
 class Memo:
     memory_budget: int = _tunable(3000, "tokens of corpus memory for drafting (design.md 'Memo')")
     max_clues: int = _tunable(6, "retrieval queries drafted per question (design.md 'Memo')")
+    evidence_passages: int = _tunable(3, "passages the drafter reads to name the bridge (design.md 'Memo')")
 
 
 @dataclass(frozen=True)

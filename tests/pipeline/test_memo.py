@@ -72,3 +72,12 @@ def test_run_on_sub_questions_and_comma_phrases_are_split() -> None:
     )
     assert clues.subquestions == ("Who makes Bisquick?", "Where is it headquartered?")
     assert clues.phrases == ("Bisquick", "General Mills", "headquarters")
+
+
+def test_the_bridge_the_drafter_names_is_the_first_query() -> None:
+    clues = parse_clues(
+        "Depends on: the actor who played Joe MacMillan\nSub-questions: Who played Joe MacMillan?\n"
+        "Key phrases: Halt and Catch Fire\nDraft answer: Lee Pace"
+    )
+    assert clues.bridge == "the actor who played Joe MacMillan"
+    assert clues.queries()[0] == "the actor who played Joe MacMillan"

@@ -139,19 +139,23 @@ MEMO_SYSTEM = (
 )
 
 
-def draft_prompt(question: str, memory: str) -> Prompt:
-    """Ask the light model for clues: sub-questions, key phrases and a draft answer
-    (MemoRAG). The memory is the same for every question: a prefix worth keeping."""
+def draft_prompt(question: str, memory: str, passages: Sequence[Chunk] = ()) -> Prompt:
+    """Ask the light model for clues: what the question depends on (a bridge), sub-questions,
+    key phrases and a draft answer, from the global memory (MemoRAG) and the passages the
+    question itself retrieved (IRCoT: the evidence names the bridge a guess would miss).
+    The memory is the same for every question: a prefix worth keeping."""
     quoted = f"<memory>\n{_quote(memory)}\n</memory>\n\n"
+    found = f"Passages found for the question:\n{documents_block(passages)}\n\n" if passages else ""
     user = (
-        f"{quoted}Question: {question}\n\n"
-        "Break the question into simpler sub-questions (the first one answers what the question depends on), "
-        "list the names or phrases to search for, then guess the answer."
+        f"{quoted}{found}Question: {question}\n\n"
+        "Name the person, work or thing the question depends on without naming it, as the passages name it; "
+        "break the question into simpler sub-questions, list the names or phrases to search for, then guess "
+        "the answer."
     )
     return Prompt((Message("system", MEMO_SYSTEM), Message("user", user)), stable=len(quoted))
 
 
 # The small drafter skips parts of a free-form request (measured: mostly a bare guess);
 # a grammar makes every part appear, decomposition first.
-DRAFT_GRAMMAR = r"""root ::= "Sub-questions: " line "\nKey phrases: " line "\nDraft answer: " line
+DRAFT_GRAMMAR = r"""root ::= "Depends on: " line "\nSub-questions: " line "\nKey phrases: " line "\nDraft answer: " line
 line ::= [^\n]{2,160}"""

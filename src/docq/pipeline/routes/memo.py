@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docq.llm.backend import LLM, Generation
@@ -18,10 +19,10 @@ from docq.pipeline.answering import answer_from
 from docq.pipeline.question import Question
 from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, order_passages, register, widen
 from docq.pipeline.routes.memory import corpus_memory
-from docq.types import Route, ScoredChunk
+from docq.types import Chunk, Route, ScoredChunk
 
 _LABEL = re.compile(
-    r"^[\s>*#\-\d.)]*\**\s*(draft answer|sub-?questions?|key ?phrases?|keywords?)\s*\**\s*[:\-]\s*", re.I
+    r"^[\s>*#\-\d.)]*\**\s*(depends on|draft answer|sub-?questions?|key ?phrases?|keywords?)\s*\**\s*[:\-]\s*", re.I
 )
 
 
@@ -30,10 +31,11 @@ class Clues:
     draft: str
     subquestions: tuple[str, ...]
     phrases: tuple[str, ...]
+    bridge: str = ""  # what the question depends on without naming it, as the passages name it
 
     def queries(self, limit: int = 6) -> list[str]:
         """Distinct retrieval queries, most informative first (tuning.memo.max_clues)."""
-        found = [*self.subquestions, *self.phrases, self.draft]
+        found = [self.bridge, *self.subquestions, *self.phrases, self.draft]
         seen: dict[str, str] = {}
         for q in found:
             q = q.strip().strip("\"'").strip()
@@ -45,18 +47,18 @@ class Clues:
 def parse_clues(text: str) -> Clues:
     """Read the drafting model's reply; tolerant of bullets, bold labels and missing parts.
     Unlabelled lines count as key phrases."""
-    parts: dict[str, list[str]] = {"draft": [], "sub": [], "key": []}
+    parts: dict[str, list[str]] = {"draft": [], "sub": [], "key": [], "bridge": []}
     current = "key"
     for line in text.splitlines():
         match = _LABEL.match(line)
         if match:
             label = match.group(1).lower()
-            current = "draft" if label.startswith("draft") else "sub" if label.startswith("sub") else "key"
+            current = {"dr": "draft", "su": "sub", "de": "bridge"}.get(label[:2], "key")
             line = line[match.end() :]
         line = line.strip().lstrip("-*•").strip()
         if not line:
             continue
-        if current == "draft":
+        if current in ("draft", "bridge"):
             pieces = [line]
         elif current == "sub":  # one question each, however they were joined
             pieces = [p for p in re.split(r"(?<=\?)\s*|\s*[;|]\s*", line) if p.strip()]
@@ -67,13 +69,15 @@ def parse_clues(text: str) -> Clues:
         draft=" ".join(parts["draft"]).strip(),
         subquestions=tuple(parts["sub"]),
         phrases=tuple(parts["key"]),
+        bridge=" ".join(parts["bridge"]).strip(),
     )
 
 
-def draft_clues(ctx: RouteContext, llm: LLM, question: str) -> tuple[Clues, Generation]:
+def draft_clues(ctx: RouteContext, llm: LLM, question: str, passages: Sequence[Chunk] = ()) -> tuple[Clues, Generation]:
     """Clues and the drafting call itself (its tokens and time count toward the answer's)."""
     memory = corpus_memory(ctx.corpus, ctx.settings.memory_dir, ctx.settings.tuning.memo.memory_budget)
-    generation = llm.complete(prompts.draft_prompt(question, memory), max_tokens=160, grammar=prompts.DRAFT_GRAMMAR)
+    prompt = prompts.draft_prompt(question, memory, passages)
+    generation = llm.complete(prompt, max_tokens=200, grammar=prompts.DRAFT_GRAMMAR)
     return parse_clues(generation.text), generation
 
 
@@ -89,7 +93,8 @@ def run_memo(
     ctx: RouteContext, question: Question, hits: list[ScoredChunk], plan: FullPlan | None = None
 ) -> RouteResult:
     started = time.perf_counter()
-    clues, drafting = draft_clues(ctx, ctx.draft_model(), question.text)
+    evidence = order_passages(ctx, question, hits)[: ctx.settings.tuning.memo.evidence_passages]
+    clues, drafting = draft_clues(ctx, ctx.draft_model(), question.text, evidence)
     ranked = clue_retrieval(ctx, question.text, clues, hits)
     passages = order_passages(ctx, question, ranked)
     retrieve_ms = (time.perf_counter() - started) * 1000
