@@ -97,3 +97,29 @@ def test_unanswerable_question_abstains_with_exit_3(run_cli, sample_index: Path)
     jsonschema.validate(answer, SCHEMA)
     assert answer["abstained"] is True and answer["answer"] == ""
     assert "1000's" in answer["route_reason"]
+
+
+@pytest.mark.e2e
+def test_chat_answers_one_question_per_line_with_everything_kept_loaded(run_cli, sample_index: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = "In what country is Normandy located?\nWho was the duke in the battle of Hastings?\n"
+    result = run_cli("chat", "--json", "--model", "smollm2-135m", data_dir=sample_index, input=questions)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == 2 and all(jsonschema.validate(a, SCHEMA) is None for a in answers)
+    assert result.stderr.count("route: ") == 2
+    # the second question reuses the system prompt's state already in the model's context
+    assert answers[1]["tokens"]["cached"] > 0
+
+
+@pytest.mark.slow
+def test_the_library_keeps_its_models_and_index_across_questions(sample_index: Path) -> None:
+    from docq.library import Library
+
+    from .conftest import make_settings
+
+    with Library(settings=make_settings(sample_index, model="smollm2-135m")) as docs:
+        docs.ask("In what country is Normandy located?")
+        llm, index, embedder = docs.llm, docs.index, docs.embedder
+        second = docs.ask("Who was the duke in the battle of Hastings?")
+        assert docs.llm is llm and docs.index is index and docs.embedder is embedder
+        assert second.tokens.cached > 0

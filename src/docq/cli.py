@@ -6,6 +6,7 @@ Exit codes: 0 ok · 1 error · 2 usage · 3 not found in the documents (abstaine
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -386,6 +387,85 @@ def ask(
         render_answer(result, out, plain=not is_tty(sys.stdout))
     if result.abstained:
         raise typer.Exit(int(ExitCode.NOT_FOUND))
+
+
+@app.command()
+@handles_errors
+@knob_options("answer", "model", "embed", "cache")
+def chat(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer (JSON lines) on stdout.")] = False,
+    tune: SetOpt = None,
+    knobs: dict[str, Any] | None = None,
+) -> None:
+    """Ask one question after another with the models, the index and the KV states kept in
+    memory: only the first question pays for loading. Line editing and history on a
+    terminal (arrow keys; history kept in the user's cache); one question per line on
+    stdin otherwise. An empty line or Ctrl-D ends it; Ctrl-C stops the answer in progress.
+
+    Example: docq chat
+    """
+    from docq.pipeline.ask import answer_to_dict
+    from docq.render import AnswerStream, console_for, is_tty, render_answer
+
+    docs = _library(ctx, **(knobs or {}), set=tune)
+    state = _state(ctx)
+    out = console_for(sys.stdout)
+    interactive = is_tty(sys.stdin)
+    history = _line_editing(docs.settings.cache_dir / "chat-history") if interactive else None
+    forced = _route(docs.settings.route)
+    with docs:
+        while True:
+            try:
+                line = input("? ") if interactive else sys.stdin.readline()
+            except EOFError:
+                break
+            question = _readable(line).strip()
+            if not question:
+                break
+            live = AnswerStream(out if is_tty(sys.stdout) and not as_json else None)
+
+            def on_route(decision: Any, live: AnswerStream = live) -> None:
+                live.restart()
+                if not state.quiet:
+                    print(f"route: {decision.route.value} — {decision.reason}", file=sys.stderr, flush=True)
+
+            try:
+                result = docs.ask(question, route=forced, on_text=live, on_route=on_route)
+            except KeyboardInterrupt:
+                live.close()
+                print("docq: answer interrupted", file=sys.stderr)
+                continue
+            except DocqError as exc:
+                live.close()
+                print(f"docq: {exc}", file=sys.stderr)
+                continue
+            live.close()
+            if as_json:
+                _print_json(answer_to_dict(result))
+            else:
+                render_answer(result, out, plain=not is_tty(sys.stdout))
+                out.print("")
+    if history is not None:
+        history()
+
+
+def _line_editing(history_file: Path) -> Callable[[], None] | None:
+    """Readline editing and history for `input()`; returns what saves the history."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return None
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history_file)
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            history_file.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history_file)
+
+    return save
 
 
 # -- eval -----------------------------------------------------------------------------------
