@@ -27,6 +27,7 @@ KV_TYPES = ("auto", "f16", "q8_0", "q4_0")
 ROUTES = ("auto", "rag", "memo", "full")
 SHAPE_CHOICES = ("auto", "fact", "explain", "summary", "document", "yesno", "list")
 SWITCH = ("auto", "on", "off")
+KV_REUSE = ("off", "passages")
 
 
 def _default_data_dir() -> Path:
@@ -76,6 +77,7 @@ class Settings:
     max_file_mb: int = 64
     follow_symlinks: bool = False
     cache_max_mb: int = 2048
+    kv_reuse: str = "off"
     tuning: Tuning = field(default_factory=Tuning)  # decision constants (docq.tuning), swept with --set
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -192,6 +194,13 @@ _KNOBS: tuple[Knob, ...] = (
     Knob("max_file_mb", "refuse files larger than this (MB)", "DOCQ_MAX_FILE_MB", group="ingest"),
     Knob("follow_symlinks", "follow symlinks that leave the ingested folder", "DOCQ_FOLLOW_SYMLINKS", group="ingest"),
     Knob("cache_max_mb", "size cap of saved KV states (MB)", "DOCQ_CACHE_MAX_MB", group="cache"),
+    Knob(
+        "kv_reuse",
+        "reuse passages' KV states across questions (APE-style parallel encoding; off: read them in order)",
+        "DOCQ_KV_REUSE",
+        KV_REUSE,
+        group="model",
+    ),
 )
 KNOBS: Mapping[str, Knob] = {k.name: k for k in _KNOBS}
 

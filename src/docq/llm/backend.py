@@ -38,6 +38,10 @@ class Prompt:
 
     messages: tuple[Message, ...]
     stable: int = 0
+    # Character spans of the last message that may come from a passage KV cache (the
+    # bodies of retrieved passages): the same text anywhere in any prompt after this
+    # prompt's stable part. A backend that cannot reuse them reads them as usual.
+    reusable: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def of(cls, messages: Prompt | Sequence[Message]) -> Prompt:

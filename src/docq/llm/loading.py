@@ -67,5 +67,6 @@ def open_llm(settings: Settings, reporter: Reporter = SILENT, model: str | None 
         n_gpu_layers=gpu_layers(settings),
         kv=plan_kv(settings),
         kv_cache=kv_cache(settings),
+        kv_reuse=settings.kv_reuse,
         identity=model_identity(path),
     )

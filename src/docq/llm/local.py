@@ -8,6 +8,7 @@ next process, so its prefill is paid once (see store.kvcache).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import time
 from collections.abc import Sequence
@@ -18,11 +19,14 @@ from docq import interrupts
 from docq.errors import ModelError
 from docq.llm.backend import Generation, Message, Prompt, TokenSink
 from docq.llm.device import KVPlan
+from docq.llm.passages import PassageStates, two_sequences
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
     from docq.llm.kvcache import KVCache
+
+PASSAGE_MEMORY = 512 * 2**20  # passage states kept in memory (chat, eval); the disk cache holds more
 
 # For GGUFs without a template: ChatML, which most instruct models accept.
 _CHATML = (
@@ -43,6 +47,7 @@ class LocalLLM:
         kv: KVPlan,
         kv_cache: KVCache | None = None,
         identity: str = "",
+        kv_reuse: str = "off",
     ) -> None:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -70,7 +75,9 @@ class LocalLLM:
                 raise ModelError(f"{model_path}: llama.cpp could not load it ({exc})") from None
 
         interrupts.install()
-        with interrupts.native():  # llama.cpp logs through a Python callback while loading
+        # llama.cpp logs through a Python callback while loading; passage reuse needs a
+        # second sequence in the context (llm.passages).
+        with interrupts.native(), two_sequences() if kv_reuse == "passages" else contextlib.nullcontext():
             self.model: Llama = load(n_ctx)
             trained = int(self.model._model.n_ctx_train())
             if 0 < trained < n_ctx:
@@ -80,6 +87,9 @@ class LocalLLM:
         self._abort = _abort_on_interrupt(self.model)
         # What a saved KV state depends on besides the tokens themselves.
         self.identity = f"{identity or model_path.name}|ctx={self.n_ctx}|kv={kv.kv_type}|fa={kv.flash_attn}"
+        self._passages = (
+            PassageStates(self.model, kv_cache, self.identity, PASSAGE_MEMORY) if kv_reuse == "passages" else None
+        )
         template = self.model.metadata.get("tokenizer.chat_template") or _CHATML
         vocab = self.model._model
         self._eos = vocab.token_get_text(self.model.token_eos()) if self.model.token_eos() >= 0 else ""
@@ -116,8 +126,10 @@ class LocalLLM:
         request = Prompt.of(prompt)
         text = self.render(request.messages)
         prefix = stable_prefix(text, request)
-        # Tokenized apart, so the prefix's tokens are the same whatever follows it.
-        tokens = self.tokenize(text) if prefix is None else self.tokenize(prefix) + self.tokenize(text[len(prefix) :])
+        # Tokenized piece by piece, so a prefix's or a passage's tokens are the same whatever
+        # surrounds them (that is what lets their KV states be reused).
+        pieces_of_prompt = self._pieces(text, request, prefix)
+        tokens = [t for piece, _ in pieces_of_prompt for t in piece]
         if len(tokens) + 1 >= self.n_ctx:
             raise ModelError(
                 f"prompt of {len(tokens):,} tokens does not fit the {self.n_ctx:,}-token context; "
@@ -130,7 +142,9 @@ class LocalLLM:
             with interrupts.native():
                 cached = self._shared_prefix(tokens)  # already in this process's context
                 if prefix is not None and self.kv_cache is not None:
-                    cached = max(cached, self._restore_or_save_prefix(self.tokenize(prefix)))
+                    cached = max(cached, self._restore_or_save_prefix(pieces_of_prompt[0][0]))
+                if self._passages is not None and prefix is not None and len(pieces_of_prompt) > 2:
+                    cached = self._place_passages(pieces_of_prompt)
                 stream = self.model.create_completion(
                     prompt=tokens,
                     max_tokens=max(1, min(max_tokens, self.n_ctx - len(tokens) - 1)),
@@ -165,6 +179,53 @@ class LocalLLM:
         )
 
     # -- KV reuse ----------------------------------------------------------------------
+
+    def _pieces(self, text: str, request: Prompt, prefix: str | None) -> list[tuple[list[int], bool]]:
+        """The prompt's tokens in pieces: (tokens, from the passage cache?). The first piece
+        is the stable prefix when there is one."""
+        if prefix is None:
+            return [(self.tokenize(text), False)]
+        cuts: list[tuple[int, int]] = []
+        if self._passages is not None and request.reusable:
+            start = text.rfind(request.messages[-1].content)
+            cuts = [(start + a, start + b) for a, b in request.reusable if start >= 0 and start + a >= len(prefix)]
+        pieces = [(self.tokenize(prefix), False)]
+        at = len(prefix)
+        for a, b in cuts:
+            if a > at:
+                pieces.append((self.tokenize(text[at:a]), False))
+            pieces.append((self.tokenize(text[a:b]), True))
+            at = b
+        pieces.append((self.tokenize(text[at:]), False))
+        return [(tokens, reusable) for tokens, reusable in pieces if tokens]
+
+    def _place_passages(self, pieces: list[tuple[list[int], bool]]) -> int:
+        """Fill the context up to the last passage: the prefix (already there), the pieces
+        between passages decoded, each passage's state loaded (computed after the prefix
+        on a miss). Returns the prompt tokens that came from saved states."""
+        import llama_cpp
+
+        assert self._passages is not None
+        prefix = pieces[0][0]
+        if self._shared_prefix([*prefix, -1]) < len(prefix):  # no saved prefix to load: compute it
+            self.model.reset()
+            self.model.eval(prefix)
+        self.model.n_tokens = len(prefix)
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(self.model.ctx), -1, len(prefix), -1)
+        reused = len(prefix)
+        last = max(i for i, (_, reusable) in enumerate(pieces) if reusable)
+        for tokens, reusable in pieces[1 : last + 1]:
+            if not reusable:
+                self.model.eval(tokens)
+                continue
+            blob = self._passages.lookup(prefix, tokens)
+            if blob is not None and self._passages.place(blob, len(prefix), tokens, self.model.n_tokens):
+                reused += len(tokens)
+                continue
+            blob = self._passages.compute(prefix, tokens)
+            if not self._passages.place(blob, len(prefix), tokens, self.model.n_tokens):
+                self.model.eval(tokens)  # never expected; reading it as usual is always right
+        return reused
 
     def _shared_prefix(self, tokens: Sequence[int]) -> int:
         """Tokens at the start of `tokens` whose KV state is already in the context."""

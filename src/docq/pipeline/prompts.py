@@ -110,10 +110,24 @@ def label(chunk: Chunk) -> str:
 
 def documents_block(passages: Sequence[Chunk]) -> str:
     """Numbered, quoted passages; the numbers are what citations refer to."""
-    return "\n\n".join(
-        f'<document id="{i}" source="{_quote(label(c)).replace(chr(34), chr(39))}">\n{_quote(c.text)}\n</document>'
-        for i, c in enumerate(passages, start=1)
-    )
+    return _documents(passages)[0]
+
+
+def _documents(passages: Sequence[Chunk]) -> tuple[str, list[tuple[int, int]]]:
+    """The documents block and the span of each passage's quoted text within it (the part
+    the same whatever the passage's number: what a passage KV cache may hold)."""
+    parts: list[str] = []
+    bodies: list[tuple[int, int]] = []
+    at = 0
+    for i, chunk in enumerate(passages, start=1):
+        head = f'<document id="{i}" source="{_quote(label(chunk)).replace(chr(34), chr(39))}">\n'
+        body = _quote(chunk.text)
+        block = f"{head}{body}\n</document>"
+        separator = "\n\n" if parts else ""
+        bodies.append((at + len(separator) + len(head), at + len(separator) + len(head) + len(body)))
+        parts.append(separator + block)
+        at += len(separator) + len(block)
+    return "".join(parts), bodies
 
 
 def answer_prompt(
@@ -125,12 +139,17 @@ def answer_prompt(
     keeping; with `keep_documents` the documents are too (whole documents read again)."""
     before = f"Question: {question.text}\n\n" if repeat_question else ""
     opening = f"{before}Documents:\n"
-    documents = f"{documents_block(passages)}\n\n"
+    block, bodies = _documents(passages)
+    documents = f"{block}\n\n"
     # The instruction comes before the question, which "Answer:" follows directly: placed
     # between them it was echoed as the answer ("The shortest phrase from the documents...").
     user = f"{opening}{documents}{instruction(question)}\n\nQuestion: {question.text}\nAnswer:"
     stable = 0 if repeat_question else len(opening) + (len(documents) if keep_documents else 0)
-    return Prompt((Message("system", ANSWER_SYSTEM), Message("user", user)), stable=stable)
+    # Passages may come from a passage KV cache when what precedes them is the fixed opening.
+    reusable = (
+        () if repeat_question or keep_documents else tuple((len(opening) + a, len(opening) + b) for a, b in bodies)
+    )
+    return Prompt((Message("system", ANSWER_SYSTEM), Message("user", user)), stable=stable, reusable=reusable)
 
 
 MEMO_SYSTEM = (

@@ -140,7 +140,8 @@ def order_passages(ctx: RouteContext, question: Question, ranked: list[ScoredChu
     passage of each document; for a summary the main document's opening and best
     passages; else the top passages, the strongest at both ends when there are many.
     Each is cut to its sentences that bear on the question (`--compress`), except a
-    summary's, which needs the whole opening."""
+    summary's, which needs the whole opening, and with passage KV reuse (whole chunks are
+    what is kept)."""
     retrieval = ctx.settings.tuning.retrieval
     budget = ctx.settings.max_context_tokens or retrieval.rag_budget
     if question.shape is Shape.SUMMARY:
@@ -152,11 +153,10 @@ def order_passages(ctx: RouteContext, question: Question, ranked: list[ScoredChu
     top = ranked[: ctx.settings.top_k]
     reorder = should_reorder(ctx.settings.reorder, len(top), retrieval.reorder_from)
     ordered = reorder_for_long_context(top) if reorder else top
-    pieces = [
-        p
-        for h in ordered
-        for p in (compress(h.chunk, question, retrieval.neighbours) if ctx.settings.compress else [h.chunk])
-    ]
+    # With passage KV reuse a chunk is the unit whose state is kept: cut per question, it
+    # would be a new text (a cache miss) every time.
+    cut = ctx.settings.compress and ctx.settings.kv_reuse == "off"
+    pieces = [p for h in ordered for p in (compress(h.chunk, question, retrieval.neighbours) if cut else [h.chunk])]
     return within_budget(ctx.llm, pieces or [h.chunk for h in ordered[:1]], budget)
 
 
