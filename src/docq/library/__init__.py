@@ -240,6 +240,28 @@ class Library:
 
         return run_doctor(self.settings, self.reporter, speed=speed, index_status=self.status)
 
+    def warm_cache(self, limit: int | None = None) -> int:
+        """With kv_reuse=passages: compute the KV state of every chunk not kept yet (a GPU's
+        job: on 2 CPU cores it costs what reading each chunk in a question would). Returns
+        how many were computed."""
+        from docq.pipeline.prompts import answer_prompt
+        from docq.pipeline.question import Question
+        from docq.progress import step
+
+        if self.settings.kv_reuse != "passages":
+            raise UsageError("warming the cache keeps passage states: set kv_reuse=passages (--kv-reuse passages)")
+        prepare = getattr(self.llm, "prepare", None)
+        if prepare is None:
+            raise UsageError("this backend keeps no passage states (a server keeps its own prompt cache)")
+        chunks = [c for record in self.index.files() for c in self.index.chunks_of(record)][:limit]
+        computed = 0
+        with step(self.reporter, "computing passage states", len(chunks), "chunks"):
+            for at in range(0, len(chunks), 8):
+                batch = chunks[at : at + 8]
+                computed += prepare(answer_prompt(Question.read("warm"), batch))
+                self.reporter.advance(len(batch))
+        return computed
+
     def cache_entries(self) -> list[CacheEntry]:
         """Saved KV states, most recently used first."""
         from docq.llm.loading import kv_cache

@@ -199,6 +199,29 @@ class LocalLLM:
         pieces.append((self.tokenize(text[at:]), False))
         return [(tokens, reusable) for tokens, reusable in pieces if tokens]
 
+    def prepare(self, prompt: Prompt) -> int:
+        """Compute and keep the states of the prompt's reusable passages that are not kept
+        yet, without answering (`docq cache warm`); returns how many were computed."""
+        if self._passages is None:
+            return 0
+        text = self.render(prompt.messages)
+        prefix = stable_prefix(text, prompt)
+        if prefix is None:
+            return 0
+        pieces = self._pieces(text, prompt, prefix)
+        with interrupts.native():
+            if self.kv_cache is not None:
+                self._restore_or_save_prefix(pieces[0][0])
+            if self._shared_prefix([*pieces[0][0], -1]) < len(pieces[0][0]):
+                self.model.reset()
+                self.model.eval(pieces[0][0])
+            computed = 0
+            for tokens, reusable in pieces[1:]:
+                if reusable and self._passages.lookup(pieces[0][0], tokens) is None:
+                    self._passages.compute(pieces[0][0], tokens)
+                    computed += 1
+        return computed
+
     def _place_passages(self, pieces: list[tuple[list[int], bool]]) -> int:
         """Fill the context up to the last passage: the prefix (already there), the pieces
         between passages decoded, each passage's state loaded (computed after the prefix
@@ -219,9 +242,11 @@ class LocalLLM:
                 self.model.eval(tokens)
                 continue
             blob = self._passages.lookup(prefix, tokens)
-            if blob is not None and self._passages.place(blob, len(prefix), tokens, self.model.n_tokens):
-                reused += len(tokens)
-                continue
+            if blob is not None:
+                if self._passages.place(blob, len(prefix), tokens, self.model.n_tokens):
+                    reused += len(tokens)
+                    continue
+                self._passages.forget(prefix, tokens)  # damaged or stale: never trusted, recomputed
             blob = self._passages.compute(prefix, tokens)
             if not self._passages.place(blob, len(prefix), tokens, self.model.n_tokens):
                 self.model.eval(tokens)  # never expected; reading it as usual is always right

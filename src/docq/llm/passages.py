@@ -129,9 +129,19 @@ class PassageStates:
         self.model.n_tokens = at + len(passage)
         return True
 
+    def forget(self, prefix: Sequence[int], passage: Sequence[int]) -> None:
+        """Drop a state that did not load (damaged): from memory and from the disk cache."""
+        key = self._key(prefix, passage)
+        if key in self._memory:
+            self._held -= len(self._memory.pop(key))
+        if self.kv_cache is not None:
+            path = self.kv_cache.lookup(self.identity, [*prefix, -1, *passage])
+            if path is not None:
+                self.kv_cache.discard(path)
+
     def _remember(self, key: str, blob: bytes) -> None:
         if key in self._memory:
-            return
+            self._held -= len(self._memory.pop(key))
         self._memory[key] = blob
         self._held += len(blob)
         while self._held > self.memory_bytes and self._memory:

@@ -19,6 +19,7 @@ import numpy as np
 
 from docq.errors import CatalogDamagedError, NoIndexError
 from docq.store.migrations import MIGRATIONS, migrate
+from docq.store.orphans import remove_orphans
 from docq.types import Chunk, DocKind, FileRecord, Page
 
 _CHUNK_COLUMNS = (
@@ -96,6 +97,7 @@ class Catalog:
     def backup(self, destination: Path) -> None:
         """A consistent copy of the catalog (SQLite's online backup), written beside it
         under a temporary name and renamed, so a half-written copy never replaces a good one."""
+        remove_orphans(destination.parent, f"{destination.name}.tmp-*")
         partial = destination.with_name(f"{destination.name}.tmp-{os.getpid()}")
         try:
             target = sqlite3.connect(partial)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from docq.indexers.tokens import count_tokens, encoding
 from docq.pipeline.corpus import Corpus
+from docq.store.orphans import remove_orphans
 from docq.text import analyze
 
 TERMS_PER_FILE = 6
@@ -86,6 +87,7 @@ def corpus_memory(corpus: Corpus, directory: Path, budget_tokens: int) -> str:
     partial = path.with_name(path.name + f".tmp-{os.getpid()}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        remove_orphans(directory, "memory-*.tmp-*")
         for stale in directory.glob("memory-*.txt"):
             stale.unlink(missing_ok=True)
         partial.write_text(memory, encoding="utf-8")
