@@ -254,14 +254,7 @@ def _short_answer(
             return abstain(
                 Abstention.UNSUPPORTED, f"the model did not answer yes or no: {text!r}", generation, evidence
             )
-        return AnswerDraft(
-            text=first_word,
-            abstained=False,
-            reason="",
-            citations=cite(corpus, first_word, passages, markers, question),
-            generation=generation,
-            evidence=evidence,
-        )
+        return _cited(corpus, first_word, passages, markers, question, generation, evidence)
     if fold(text).strip(".!") in YES_NO:
         return abstain(
             Abstention.UNSUPPORTED,
@@ -272,14 +265,7 @@ def _short_answer(
     texts = [p.text for p in passages]
     option = _chosen_option(text, question.choices)
     if option is not None:  # a choice the question offers: the option, as the question names it
-        return AnswerDraft(
-            text=option,
-            abstained=False,
-            reason="",
-            citations=cite(corpus, option, passages, markers, question),
-            generation=generation,
-            evidence=evidence,
-        )
+        return _cited(corpus, option, passages, markers, question, generation, evidence)
     text, found, where = _locate_answer(text, question, texts)
     if only_from_instructions(text, texts):
         return abstain(
@@ -297,6 +283,19 @@ def _short_answer(
     )
     if abstention.abstains(evidence):
         return abstain(Abstention.UNSUPPORTED, _why(abstention.strongest(evidence), text), generation, evidence)
+    return _cited(corpus, text, passages, markers, question, generation, evidence)
+
+
+def _cited(
+    corpus: Corpus,
+    text: str,
+    passages: Sequence[Chunk],
+    markers: Sequence[int],
+    question: Question,
+    generation: Generation,
+    evidence: Evidence,
+) -> AnswerDraft:
+    """A short answer, with the passages that hold it cited."""
     return AnswerDraft(
         text=text,
         abstained=False,

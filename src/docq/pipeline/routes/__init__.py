@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from docq.config import Settings
 from docq.indexers.hybrid import reciprocal_rank_fusion, reorder_for_long_context
 from docq.llm.backend import LLM, Generation, TokenSink
-from docq.pipeline.answering import AnswerDraft
+from docq.pipeline.answering import AnswerDraft, answer_from
 from docq.pipeline.compression import compress
 from docq.pipeline.corpus import Corpus
 from docq.pipeline.question import Question, Shape
@@ -34,6 +34,19 @@ class RouteContext:
 
     def draft_model(self) -> LLM:
         return self.drafter() if self.drafter is not None else self.llm
+
+    def answer(self, question: Question, passages: Sequence[Chunk], **options: bool) -> AnswerDraft:
+        """The answer step over these passages, with this context's model and settings."""
+        return answer_from(
+            self.corpus,
+            self.llm,
+            question,
+            passages,
+            max_tokens=self.settings.max_answer_tokens,
+            tuning=self.settings.tuning,
+            on_text=self.on_text,
+            **options,
+        )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 
-from docq.pipeline.answering import answer_from
 from docq.pipeline.question import Question
 from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, register
 from docq.pipeline.routes.rag import run_rag
@@ -56,15 +55,5 @@ def run_full(ctx: RouteContext, question: Question, hits: list[ScoredChunk], pla
     ordered = plan.documents if reread else sorted(plan.documents, key=lambda r: r.path)
     documents = [ctx.corpus.whole_document(r) for r in ordered]
     retrieve_ms = (time.perf_counter() - started) * 1000
-    draft = answer_from(
-        ctx.corpus,
-        ctx.llm,
-        question,
-        documents,
-        max_tokens=ctx.settings.max_answer_tokens,
-        tuning=ctx.settings.tuning,
-        on_text=ctx.on_text,
-        repeat_question=reread,
-        keep_documents=not reread,
-    )
+    draft = ctx.answer(question, documents, repeat_question=reread, keep_documents=not reread)
     return RouteResult(draft=draft, retrieve_ms=retrieve_ms)

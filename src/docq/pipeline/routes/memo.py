@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from docq.llm.backend import LLM, Generation
 from docq.pipeline import prompts
-from docq.pipeline.answering import answer_from
 from docq.pipeline.question import Question
 from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, order_passages, register, widen
 from docq.pipeline.routes.memory import corpus_memory
@@ -98,15 +97,7 @@ def run_memo(
     ranked = clue_retrieval(ctx, question.text, clues, hits)
     passages = order_passages(ctx, question, ranked)
     retrieve_ms = (time.perf_counter() - started) * 1000
-    draft = answer_from(
-        ctx.corpus,
-        ctx.llm,
-        question,
-        passages,
-        max_tokens=ctx.settings.max_answer_tokens,
-        tuning=ctx.settings.tuning,
-        on_text=ctx.on_text,
-    )
+    draft = ctx.answer(question, passages)
     return RouteResult(
         draft=draft,
         retrieve_ms=retrieve_ms - drafting.prefill_ms - drafting.generate_ms,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from docq.pipeline.answering import answer_from
 from docq.pipeline.question import Question
 from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, order_passages, register
 from docq.types import Route, ScoredChunk
@@ -17,13 +16,5 @@ def run_rag(
     started = time.perf_counter()
     passages = order_passages(ctx, question, hits)
     retrieve_ms = (time.perf_counter() - started) * 1000
-    draft = answer_from(
-        ctx.corpus,
-        ctx.llm,
-        question,
-        passages,
-        max_tokens=ctx.settings.max_answer_tokens,
-        tuning=ctx.settings.tuning,
-        on_text=ctx.on_text,
-    )
+    draft = ctx.answer(question, passages)
     return RouteResult(draft=draft, retrieve_ms=retrieve_ms)
