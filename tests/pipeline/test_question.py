@@ -42,7 +42,7 @@ from docq.pipeline.question import Question, Shape, shape_of
         # two questions in one, or a comparison: a few sentences
         ("Which algorithm is it, and what message does it send along channels?", Shape.EXPLAIN),
         ("Compare the deployment sizes reported in the Tor paper and in the Akamai paper.", Shape.EXPLAIN),
-        ("Are both Cypress and Ajuga genera?", Shape.YES_NO),
+        ("Are both Cypress and Ajuga genera?", Shape.YES_NO),  # "and", no choice
         ("Is Rouen in Normandy?", Shape.YES_NO),
         ("Were Scott Derrickson and Ed Wood of the same nationality?", Shape.YES_NO),
         ("Was it Rollo or Richard who signed the treaty?", Shape.FACT),  # a choice, not yes/no

@@ -65,7 +65,6 @@ _LIST = re.compile(
 _WHICH_PLURAL = re.compile(r"^\s*which\s+(\w{2,}s)\b(?!\s+(?:is|was|has|does)\b)", re.IGNORECASE)
 _YES_NO = re.compile(rf"^\s*(?:{'|'.join(sorted(AUXILIARIES))})\b", re.IGNORECASE)
 _CHOICE = re.compile(r"\bor\b|\bwhich of\b", re.IGNORECASE)
-_BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
 # Two questions in one: "Which algorithm is it, and what message does it send?"
 _INTERROGATIVE = r"(?:what|which|who|whom|whose|when|where|why|how)"
 _COMPOUND = re.compile(rf"(?:,\s*and|;|\?)\s+{_INTERROGATIVE}\b.*\?\s*$", re.IGNORECASE)
@@ -110,7 +109,7 @@ def shape_of(text: str) -> Shape:
         return Shape.EXPLAIN
     if _lists(text):
         return Shape.LIST
-    if _YES_NO.search(text) and (not _CHOICE.search(text) or _BOTH.search(text)):
+    if _YES_NO.search(text) and not _CHOICE.search(text):
         return Shape.YES_NO
     return Shape.FACT
 
