@@ -13,11 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import EVAL  # noqa: E402
-
-from docq.evaluation.metrics import wilson_interval  # noqa: E402
-from docq.evaluation.runner import load_set, split_half  # noqa: E402
-from docq.pipeline.question import shape_of  # noqa: E402
+from _common import EVAL
+from docq.evaluation.metrics import wilson_interval
+from docq.evaluation.runner import load_set, split_half
+from docq.pipeline.question import shape_of
 
 SETS = ("papers", "papers-2", "hotpot-50", "hotpot-200", "squad-normans", "squad-dev")
 
