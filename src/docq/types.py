@@ -130,3 +130,5 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()  # long answers: each sentence with its citations
     clues: tuple[str, ...] = ()
     evidence: dict[str, float] = field(default_factory=dict)  # what the abstention decision weighed (Evidence)
+    reply: str = ""  # the model's own reply, before docq judged it
+    read: tuple[str, ...] = ()  # ids of the passages the model read

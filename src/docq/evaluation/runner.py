@@ -101,6 +101,8 @@ class QuestionResult:
     first_token_ms: float
     total_ms: float
     signals: dict[str, float] = field(default_factory=dict)  # the evidence the abstention decision weighed
+    reply: str = ""  # the model's reply before the answer step judged it (bench/answer_rules.py replays it)
+    read: tuple[str, ...] = ()  # ids of the passages the model read
 
 
 @dataclass
@@ -338,6 +340,8 @@ def run_eval(
                     first_token_ms=answer.timings_ms.retrieve + answer.timings_ms.prefill,
                     total_ms=answer.timings_ms.total,
                     signals=dict(answer.evidence),
+                    reply=answer.reply,
+                    read=answer.read,
                 )
             )
             reporter.advance(1, f"F1 {sum(r.f1 for r in rows) / len(rows):.2f}")

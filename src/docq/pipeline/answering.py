@@ -82,6 +82,7 @@ class AnswerDraft:
     sentences: tuple[AnswerSentence, ...] = ()  # long answers: the sentences kept, with their citations
     dropped: int = 0  # sentences of a long answer its passages did not support
     evidence: Evidence | None = None  # what the abstention decision weighed
+    read: tuple[str, ...] = ()  # ids of the passages the model read (eval rows replay the answer step on them)
 
     @property
     def retrieval_may_have_missed(self) -> bool:
@@ -219,6 +220,35 @@ def answer_from(
             abstain(Abstention.MISSING_TERMS, f"the documents never write {', '.join(repr(t) for t in absent[:3])}"),
             evidence=evidence,
         )
+    draft = _answer_read(
+        corpus,
+        llm,
+        question,
+        passages,
+        evidence,
+        abstention,
+        max_tokens,
+        on_text,
+        repeat_question,
+        keep_documents,
+        tuning,
+    )
+    return dataclasses.replace(draft, read=tuple(p.id for p in passages))
+
+
+def _answer_read(
+    corpus: Corpus,
+    llm: LLM,
+    question: Question,
+    passages: Sequence[Chunk],
+    evidence: Evidence,
+    abstention: AbstentionModel,
+    max_tokens: int,
+    on_text: TokenSink | None,
+    repeat_question: bool,
+    keep_documents: bool,
+    tuning: Tuning,
+) -> AnswerDraft:
     short = question.shape in (Shape.FACT, Shape.YES_NO)
     generation = llm.complete(
         prompts.answer_prompt(question, passages, repeat_question=repeat_question, keep_documents=keep_documents),

@@ -116,6 +116,8 @@ def ask(
         sentences=final.draft.sentences,
         clues=final.clues,
         evidence=final.draft.evidence.as_dict() if final.draft.evidence else {},
+        reply=final.draft.generation.text if final.draft.generation else "",
+        read=final.draft.read,
     )
 
 
