@@ -131,4 +131,4 @@ class Answer:
     clues: tuple[str, ...] = ()
     evidence: dict[str, float] = field(default_factory=dict)  # what the abstention decision weighed (Evidence)
     reply: str = ""  # the model's own reply, before docq judged it
-    read: tuple[str, ...] = ()  # ids of the passages the model read
+    read: tuple[str, ...] = ()  # the passages the model read, "chunk id@start-end" (a compressed passage is a span)

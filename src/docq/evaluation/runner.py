@@ -102,7 +102,7 @@ class QuestionResult:
     total_ms: float
     signals: dict[str, float] = field(default_factory=dict)  # the evidence the abstention decision weighed
     reply: str = ""  # the model's reply before the answer step judged it (bench/answer_rules.py replays it)
-    read: tuple[str, ...] = ()  # ids of the passages the model read
+    read: tuple[str, ...] = ()  # the passages the model read, "chunk id@start-end" (a compressed passage is a span)
 
 
 @dataclass

@@ -82,7 +82,7 @@ class AnswerDraft:
     sentences: tuple[AnswerSentence, ...] = ()  # long answers: the sentences kept, with their citations
     dropped: int = 0  # sentences of a long answer its passages did not support
     evidence: Evidence | None = None  # what the abstention decision weighed
-    read: tuple[str, ...] = ()  # ids of the passages the model read (eval rows replay the answer step on them)
+    read: tuple[str, ...] = ()  # the passages the model read, "chunk id@start-end" (eval rows replay the answer step)
 
     @property
     def retrieval_may_have_missed(self) -> bool:
@@ -233,7 +233,7 @@ def answer_from(
         keep_documents,
         tuning,
     )
-    return dataclasses.replace(draft, read=tuple(p.id for p in passages))
+    return dataclasses.replace(draft, read=tuple(f"{p.id}@{p.char_start}-{p.char_end}" for p in passages))
 
 
 def _answer_read(
