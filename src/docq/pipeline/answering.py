@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -186,14 +186,19 @@ def gather(
     passages = [*passages, *added]
     if added:
         vocabulary = TextVocabulary.of(p.text for p in passages)
+    return passages, term_evidence(question, vocabulary, corpus_coverage)
+
+
+def term_evidence(question: Question, vocabulary: TextVocabulary, corpus_coverage: Mapping[str, float]) -> Evidence:
+    """What the corpus (`corpus_coverage` of the terms the passages lack) and the passages
+    read (`vocabulary`) write of the question's names and numbers."""
     names = [t for t in question.key_terms if not is_number(t)]
     numbers = [t for t in question.key_terms if is_number(t)]
-    evidence = Evidence(
+    return Evidence(
         corpus_names=min((corpus_coverage.get(t, 1.0) for t in names), default=1.0),
         corpus_numbers=sum(corpus_coverage.get(t, 1.0) for t in numbers) / len(numbers) if numbers else 1.0,
         passage_names=min((vocabulary.coverage(t) for t in question.key_terms), default=1.0),
     )
-    return passages, evidence
 
 
 def answer_from(

@@ -71,12 +71,15 @@ _FUNCTION_WORDS = frozenset("a an the of in on at to for by and or with from as 
 _TOKEN = re.compile(rf"{WORD.pattern}|[^\w\s]+", re.UNICODE)
 
 
-def extract_phrase(answer: str, question_stems: frozenset[str], question_words: frozenset[str]) -> str:
+def extract_phrase(
+    answer: str, question_stems: frozenset[str], question_words: frozenset[str], *, clause: bool = True
+) -> str:
     """The phrase of a sentence-shaped reply that answers: what is left once a clause
     restating the question is cut from its start and end ("Normandy is located in France"
     to "In what country is Normandy located?" gives "France"). A cut needs a verb of the
     question's clause in it (an auxiliary, or two words of the question), so a phrase that
-    merely shares a word with the question ("Merkle tree", "University of Leeds") is whole."""
+    merely shares a word with the question ("Merkle tree", "University of Leeds") is whole.
+    `clause=False` cuts any word of the question (the rule before; bench/answer_rules.py)."""
     asked = question_stems | question_words | _FUNCTION_WORDS | AUXILIARIES
     tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(answer)]
 
@@ -96,9 +99,9 @@ def extract_phrase(answer: str, question_stems: frozenset[str], question_words: 
         words = [t for t, _, _ in cut if t[0].isalnum()]
         return any(fold(w) in AUXILIARIES for w in words) or len(words) >= 2
 
-    if not a_clause(tokens[:start]):
+    if clause and not a_clause(tokens[:start]):
         start = 0
-    if not a_clause(tokens[end:]):
+    if clause and not a_clause(tokens[end:]):
         end = len(tokens)
     return answer[tokens[start][1] : tokens[end - 1][2]].strip()
 
@@ -123,10 +126,13 @@ def find_span(phrase: str, texts: Sequence[str]) -> tuple[int, int, int] | None:
     return None
 
 
-def grow_span(text: str, start: int, end: int, question_words: frozenset[str]) -> tuple[int, int]:
+def grow_span(
+    text: str, start: int, end: int, question_words: frozenset[str], *, names: bool = True, units: bool = True
+) -> tuple[int, int]:
     """Widen an answer span to what it names in the text: the rest of a name (capitalised
     words and initials next to it: "Chandy" -> "K. Mani Chandy") and a number's unit
-    ("80" -> "80 bytes"). Words the question itself names are not added."""
+    ("80" -> "80 bytes"). Words the question itself names are not added. `names` and
+    `units` switch each widening (bench/answer_rules.py measures them)."""
     before = list(_SPAN_TOKEN.finditer(text, 0, start))
     after = list(_SPAN_TOKEN.finditer(text, end))
     phrase = text[start:end]
@@ -136,7 +142,7 @@ def grow_span(text: str, start: int, end: int, question_words: frozenset[str]) -
             bool(core) and core[0].isupper() and fold(core) not in STOPWORDS and canonical(core) not in question_words
         )
 
-    if phrase[:1].isupper():
+    if names and phrase[:1].isupper():
         while before:
             token = before[-1].group(0)
             if _INITIAL.fullmatch(token) or (token.isalpha() and name_word(token)):
@@ -151,7 +157,7 @@ def grow_span(text: str, start: int, end: int, question_words: frozenset[str]) -
             end = after.pop(0).start() + len(core)
             if core != token:
                 break  # punctuation ends the name
-    if phrase[-1:].isdigit() and after:
+    if units and phrase[-1:].isdigit() and after:
         unit = after[0].group(0).rstrip(".,;:)")
         plain = fold(unit) not in _FUNCTION_WORDS | AUXILIARIES | STOPWORDS and canonical(unit) not in question_words
         if _UNIT.match(unit) and plain:
