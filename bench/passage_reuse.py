@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import EVAL, machine, scratch_settings
 from docq.evaluation.metrics import is_right
 from docq.evaluation.runner import load_set
+from docq.evaluation.runner import scratch_settings as eval_scratch
 from docq.library import Library
 
 
@@ -63,11 +64,13 @@ def main() -> None:
     args = parser.parse_args()
     items = load_set(EVAL / "papers")[: args.questions]
     base = scratch_settings(model=args.model)
-    # A cache of its own (the KV cache lives beside the models dir): the user's stays as it is.
+    # The index `docq eval` keeps for the set (ingested once); a KV cache of its own (it
+    # lives beside the models dir), so the user's stays as it is.
+    data_dir = eval_scratch(EVAL / "papers", base).data_dir
     own = base.data_dir.parent / f"{base.data_dir.name}-cache"
     own.mkdir()
     (own / "models").symlink_to(base.models_dir, target_is_directory=True)
-    base = dataclasses.replace(base, models_dir=own / "models")
+    base = dataclasses.replace(base, models_dir=own / "models", data_dir=data_dir)
     with Library(settings=base) as docs:
         docs.ingest([EVAL / "papers" / "docs"])
     off = dataclasses.replace(base, kv_reuse="off")
