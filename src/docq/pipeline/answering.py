@@ -357,14 +357,16 @@ def _locate_answer(text: str, question: Question, texts: list[str]) -> tuple[str
     span, else the share of its words they write) and where (text index, offset).
 
     The model's reply is kept whole where the passages hold it; a reply wrapped in a clause
-    that restates the question gives its phrase; a phrase found is widened to the whole
-    name or number-with-unit it is part of; a near miss snaps to the passage's span."""
+    that restates the question gives its phrase, which (docq's cut, not the model's words)
+    is widened to the whole name or number-with-unit it is part of; a near miss snaps to
+    the passage's span."""
     phrase = extract_phrase(text, question.stems, question.words)
     for candidate in dict.fromkeys((phrase, text)):
         span = find_span(candidate, texts)
         if span is not None:
             i, a, b = span
-            a, b = grow_span(texts[i], a, b, question.words)
+            if candidate != text:
+                a, b = grow_span(texts[i], a, b, question.words)
             return " ".join(texts[i][a:b].split()), 1.0, (i, a)
     snapped = snap_to_text(phrase, texts)
     if snapped is not None:
