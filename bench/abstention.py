@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from docq.pipeline.evidence import FEATURES
+from docq.tuning import Tuning
 
 MIN_PRECISION = 0.8
 
@@ -131,9 +132,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tune", nargs="+", required=True)
     parser.add_argument("--test", nargs="*", default=[])
+    parser.add_argument(
+        "--keep-weights",
+        action="store_true",
+        help="keep tuning.answer's weights and bias and choose only the threshold (few tune rows)",
+    )
     args = parser.parse_args()
     tune = load(args.tune)
-    weights, bias = fit([r for r in tune if usable(r)])
+    if args.keep_weights:
+        answer = Tuning().answer
+        weights, bias = np.array(answer.abstain_weights, dtype=float), float(answer.abstain_bias)
+    else:
+        weights, bias = fit([r for r in tune if usable(r)])
     threshold = choose_threshold(tune, weights, bias)
     print("features:", ", ".join(FEATURES))
     print(
