@@ -200,8 +200,9 @@ def snap_to_text(answer: str, texts: Iterable[str], threshold: float = 0.8) -> s
 
 
 def word_support(answer: str, vocabulary: TextVocabulary) -> float:
-    """Share of the answer's words the passages write."""
-    words = WORD.findall(answer)
+    """Share of the answer's words the passages write: its content words, when it has
+    any ("the" in every passage is no support for "Charlemagne the Great")."""
+    words = [w for w in WORD.findall(answer) if fold(w) not in STOPWORDS] or WORD.findall(answer)
     return sum(vocabulary.has_word(w) or fold(w) in vocabulary.raw for w in words) / len(words) if words else 0.0
 
 
