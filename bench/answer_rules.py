@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from docq.config import load_settings
-from docq.evaluation.metrics import bootstrap_interval, is_right, score_question
+from docq.evaluation.metrics import bootstrap_interval, is_right, score_question, wilson_interval
 from docq.evaluation.runner import load_set, scratch_settings
 from docq.indexers import bm25
 from docq.library.index import DocumentIndex
@@ -174,6 +174,7 @@ def main() -> None:
             print(f"\n{report['set_name']} {report['split']} n={len(rows)}: {replayed} replayed, {same} as recorded")
             now = [score(r, items[r["id"]], o) for r, o in zip(rows, base)]
             _line("as docq does it", now, now)
+            _abstentions([o[1] if o is not None else r["abstained"] for r, o in zip(rows, base)], rows, now)
             for name, take_out in RULES.items():
                 recompute = name.startswith("word forms")
                 reference = now
@@ -186,6 +187,21 @@ def main() -> None:
                     outcomes = [replay(r, index, chunks, tuning, recompute) if _replayable(r) else None for r in rows]
                 without = [score(r, items[r["id"]], o) for r, o in zip(rows, outcomes)]
                 _line(f"without: {name}", without, reference)
+
+
+def _abstentions(abstained: list[bool], rows: list[dict], scores: list[tuple[float, float, float]]) -> None:
+    """Abstention precision and recall, answerable questions refused, and intervals."""
+    unanswerable = [not r["answerable"] for r in rows]
+    hits = sum(a and u for a, u in zip(abstained, unanswerable))
+    refused = sum(a and not u for a, u in zip(abstained, unanswerable))
+    low, high = bootstrap_interval([s[0] for s in scores])
+    grounded = sum(s[2] for s in scores)
+    g_low, g_high = wilson_interval(grounded, len(scores))
+    print(
+        f"  {'':42} F1 95% {low:.2f}-{high:.2f}; grounded/right {grounded:.0f}/{len(scores)} "
+        f"({g_low:.2f}-{g_high:.2f}); abstention P {hits}/{sum(abstained)} R {hits}/{sum(unanswerable)}; "
+        f"answerable refused {refused}/{unanswerable.count(False)}"
+    )
 
 
 def _line(label: str, scores: list[tuple[float, float, float]], now: list[tuple[float, float, float]]) -> None:
