@@ -29,7 +29,6 @@ class Retrieval:
     neighbours: int = _tunable(
         1, "sentences kept around a bearing one; without them gold answers were lost (design.md)"
     )
-    max_supplements: int = _tunable(2, "passages added for names the passages lack; bounds the prompt (design.md)")
 
 
 @dataclass(frozen=True)

@@ -165,28 +165,11 @@ def abstention_model(tuning: Tuning) -> AbstentionModel:
     return AbstentionModel(answer.abstain_weights, answer.abstain_bias, answer.abstain_threshold)
 
 
-def gather(
-    corpus: Corpus, question: Question, passages: Sequence[Chunk], max_supplements: int = 2
-) -> tuple[list[Chunk], Evidence]:
-    """The passages to read, with the best passage added for each name or number of the
-    question that they lack but the corpus writes (a bridge retrieval missed; two at
-    most), and what the corpus and the passages say about the question's terms."""
+def weigh_terms(corpus: Corpus, question: Question, passages: Sequence[Chunk]) -> Evidence:
+    """What the corpus and the passages say about the question's names and numbers."""
     vocabulary = TextVocabulary.of(p.text for p in passages)
     lacking = [t for t in question.key_terms if vocabulary.coverage(t) < 1.0]
-    corpus_coverage = {t: corpus.coverage(t) for t in lacking}
-    added: list[Chunk] = []
-    have = {p.id for p in passages}
-    for term in [t for t in lacking if corpus_coverage[t] == 1.0][:max_supplements]:
-        key = phrase_key(term)
-        for hit in corpus.search(f"{term} {question.text}", 3, dense=False):
-            if hit.chunk.id not in have and key in phrase_key(hit.chunk.text):
-                added.append(hit.chunk)
-                have.add(hit.chunk.id)
-                break
-    passages = [*passages, *added]
-    if added:
-        vocabulary = TextVocabulary.of(p.text for p in passages)
-    return passages, term_evidence(question, vocabulary, corpus_coverage)
+    return term_evidence(question, vocabulary, {t: corpus.coverage(t) for t in lacking})
 
 
 def term_evidence(question: Question, vocabulary: TextVocabulary, corpus_coverage: Mapping[str, float]) -> Evidence:
@@ -218,7 +201,7 @@ def answer_from(
     if not passages:
         return abstain(Abstention.NO_PASSAGES, "nothing in the index matches the question")
     abstention = abstention_model(tuning)
-    passages, evidence = gather(corpus, question, passages, tuning.retrieval.max_supplements)
+    evidence = weigh_terms(corpus, question, passages)
     if abstention.settled_before_reading(evidence, frozenset({"corpus_names", "corpus_numbers", "passage_names"})):
         absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
         return dataclasses.replace(
