@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from docq.config import load_settings
 from docq.errors import describe_failure
 
 from .conftest import SAMPLES
@@ -253,13 +254,19 @@ def test_a_reader_that_leaves_early_is_no_error(index: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_ctrl_c_during_a_long_prefill_stops_at_once(index: Path) -> None:
+def test_ctrl_c_during_a_long_prefill_stops_at_once(index: Path, tmp_path: Path) -> None:
+    # A KV cache of its own (it lives beside the models dir): a document state saved by an
+    # earlier run would skip the prefill this test interrupts.
+    models = load_settings({}, env=_env(index), config_file=tmp_path / "none.toml").models_dir
+    own = tmp_path / "cache"
+    own.mkdir()
+    (own / "models").symlink_to(models.resolve(), target_is_directory=True)
     process = subprocess.Popen(
         [DOCQ, "--data-dir", str(index), "ask", *TINY, "--route", "full", QUESTION],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(index),
+        env={**_env(index), "DOCQ_MODELS_DIR": str(own / "models")},
     )
     assert process.stderr is not None
     route = process.stderr.readline()  # printed once the route is chosen, before the prefill
@@ -272,5 +279,5 @@ def test_ctrl_c_during_a_long_prefill_stops_at_once(index: Path) -> None:
     assert process.returncode == 130
     assert "interrupted" in process.stderr.read()
     assert waited < 2.0, f"took {waited:.1f}s to stop"
-    cache = index / "kv-cache"
+    cache = own / "kv-cache"
     assert not cache.exists() or not [p for p in cache.iterdir() if ".kv" in p.name or "partial" in p.name]
