@@ -271,7 +271,7 @@ def test_ctrl_c_during_a_long_prefill_stops_at_once(index: Path, tmp_path: Path)
     assert process.stderr is not None
     route = process.stderr.readline()  # printed once the route is chosen, before the prefill
     assert route.startswith("route: full"), route
-    time.sleep(0.5)  # the prefill of ~6,000 tokens takes several seconds on 2 cores
+    time.sleep(0.05)  # model load and the prefill of ~6,000 tokens take seconds on 2 cores
     sent = time.perf_counter()
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
