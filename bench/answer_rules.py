@@ -33,7 +33,7 @@ from docq.library.index import DocumentIndex
 from docq.llm.backend import Generation
 from docq.pipeline import answering, evidence
 from docq.pipeline.answering import Abstention, abstain, abstention_model, refuses
-from docq.pipeline.evidence import Evidence, TextVocabulary
+from docq.pipeline.evidence import Evidence
 from docq.pipeline.question import Question, Shape
 from docq.tuning import Tuning
 from docq.types import Chunk
@@ -121,9 +121,7 @@ def replay(row: dict, index: DocumentIndex, chunks: dict[str, Chunk], tuning: Tu
         return None
     signals = row["signals"]
     if recompute:
-        vocabulary = TextVocabulary.of(p.text for p in passages)
-        lacking = [t for t in question.key_terms if vocabulary.coverage(t) < 1.0]
-        found = answering.term_evidence(question, vocabulary, {t: index.coverage(t) for t in lacking})
+        found = answering.weigh_terms(index, question, passages)
     else:
         found = Evidence(**{k: signals[k] for k in ("corpus_names", "corpus_numbers", "passage_names")})
     model = abstention_model(tuning)

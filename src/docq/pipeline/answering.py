@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -169,12 +169,7 @@ def weigh_terms(corpus: Corpus, question: Question, passages: Sequence[Chunk]) -
     """What the corpus and the passages say about the question's names and numbers."""
     vocabulary = TextVocabulary.of(p.text for p in passages)
     lacking = [t for t in question.key_terms if vocabulary.coverage(t) < 1.0]
-    return term_evidence(question, vocabulary, {t: corpus.coverage(t) for t in lacking})
-
-
-def term_evidence(question: Question, vocabulary: TextVocabulary, corpus_coverage: Mapping[str, float]) -> Evidence:
-    """What the corpus (`corpus_coverage` of the terms the passages lack) and the passages
-    read (`vocabulary`) write of the question's names and numbers."""
+    corpus_coverage = {t: corpus.coverage(t) for t in lacking}
     names = [t for t in question.key_terms if not is_number(t)]
     numbers = [t for t in question.key_terms if is_number(t)]
     return Evidence(
