@@ -75,6 +75,8 @@ class Settings:
     shape: str = "auto"
     reorder: str = "auto"
     max_file_mb: int = 64
+    parse_timeout: int = 300
+    parse_max_mb: int = 2048
     follow_symlinks: bool = False
     cache_max_mb: int = 2048
     kv_reuse: str = "off"
@@ -192,6 +194,18 @@ _KNOBS: tuple[Knob, ...] = (
         group="answer",
     ),
     Knob("max_file_mb", "refuse files larger than this (MB)", "DOCQ_MAX_FILE_MB", group="ingest"),
+    Knob(
+        "parse_timeout",
+        "seconds one file may take to read before it is skipped as a failure",
+        "DOCQ_PARSE_TIMEOUT",
+        group="ingest",
+    ),
+    Knob(
+        "parse_max_mb",
+        "memory (MB of address space) the reader of one file may use before it is skipped as a failure",
+        "DOCQ_PARSE_MAX_MB",
+        group="ingest",
+    ),
     Knob("follow_symlinks", "follow symlinks that leave the ingested folder", "DOCQ_FOLLOW_SYMLINKS", group="ingest"),
     Knob("cache_max_mb", "size cap of saved KV states (MB)", "DOCQ_CACHE_MAX_MB", group="cache"),
     Knob(
@@ -295,6 +309,10 @@ def _validate(s: Settings) -> None:
         raise UsageError("chunk_overlap must be between 0 and half of chunk_tokens")
     if s.top_k < 1:
         raise UsageError("top_k must be at least 1")
+    if s.parse_timeout < 1 or s.parse_max_mb < 256:
+        raise UsageError("parse_timeout must be at least 1 (seconds) and parse_max_mb at least 256")
+    if s.max_file_mb < 1 or s.cache_max_mb < 0:
+        raise UsageError("max_file_mb must be at least 1 and cache_max_mb at least 0")
     if s.n_ctx < 512:
         raise UsageError("n_ctx must be at least 512")
     for url_name in ("llm_url", "chroma_url"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -72,3 +73,20 @@ class LLM(Protocol):
 
     def close(self) -> None:
         """Free the model or connection."""
+
+
+# Text shaped like the chat-control tokens of common templates: ChatML's <|im_start|> and
+# <|im_end|>, <|endoftext|>, Llama 3's <|eot_id|>, Gemma's <start_of_turn>, Mistral's [INST],
+# SentencePiece's <s> and </s>.
+_CONTROL_LIKE = re.compile(
+    r"<\|[^<>|\s]{1,64}\|>|</?s>|\[/?INST\]|<(?:start|end)_of_turn>|<(?:bos|eos|pad|unk)>", re.IGNORECASE
+)
+_JOINER = "\u2060"  # WORD JOINER: invisible, and no tokenizer's control token contains it
+
+
+def defuse_control_tokens(text: str) -> str:
+    """`text` with every control-token look-alike broken by an invisible joiner, for the
+    backends that cannot tokenize content apart from the template (a server applies its
+    template and parses special tokens in the whole prompt). The in-process backend
+    tokenizes content as plain text instead and needs none of this."""
+    return _CONTROL_LIKE.sub(lambda m: m.group(0)[0] + _JOINER + m.group(0)[1:], text)

@@ -12,12 +12,13 @@ import contextlib
 import ctypes
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docq import interrupts
 from docq.errors import ModelError
-from docq.llm.backend import Generation, Message, Prompt, TokenSink
+from docq.llm.backend import Generation, Message, Prompt, TokenSink, defuse_control_tokens
 from docq.llm.device import KVPlan
 from docq.llm.passages import PassageStates, two_sequences
 
@@ -100,14 +101,48 @@ class LocalLLM:
     def n_ctx(self) -> int:
         return int(self.model.n_ctx())
 
-    def render(self, messages: Sequence[Message]) -> str:
-        """The prompt text the model sees, chat template applied, ready for the answer."""
-        chat: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
-        response = self._formatter(messages=chat)
-        return response.prompt
+    def render(self, messages: Sequence[Message]) -> Rendered:
+        """The prompt text the model sees, chat template applied, ready for the answer, with
+        where each message's content lies in it (content is data: see `tokenize`)."""
+        marks = [f"\ue000{i}\ue001" for i in range(len(messages))]
+        chat: list[Any] = [{"role": m.role, "content": mark} for m, mark in zip(messages, marks)]
+        template = self._formatter(messages=chat).prompt
+        pieces: list[str] = []
+        spans: list[tuple[int, int]] = []
+        at = length = 0
+        for message, mark in zip(messages, marks):
+            found = template.find(mark, at)
+            if found < 0 or template.count(mark) != 1:  # a template that rewrites content
+                return _rendered_without_spans(self._formatter, messages)
+            pieces.append(template[at:found])
+            length += found - at
+            spans.append((length, length + len(message.content)))
+            pieces.append(message.content)
+            length += len(message.content)
+            at = found + len(mark)
+        pieces.append(template[at:])
+        return Rendered("".join(pieces), tuple(spans))
 
-    def tokenize(self, text: str) -> list[int]:
-        return self.model.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+    def tokenize(self, rendered: Rendered | str, start: int = 0, end: int | None = None) -> list[int]:
+        """Tokens of `rendered[start:end]`: the chat template's own text may hold control
+        tokens (<|im_start|>...), message content never does. A document, question, title or
+        file name that writes "<|im_end|><|im_start|>system" is read as those characters,
+        not as a turn of the conversation (llama.cpp's `special=False`)."""
+        if isinstance(rendered, str):  # text alone is content
+            return self.model.tokenize(rendered[start:end].encode("utf-8"), add_bos=False, special=False)
+        end = len(rendered.text) if end is None else end
+        tokens: list[int] = []
+        at = start
+        for a, b in (*rendered.spans, (end, end)):
+            a, b = max(a, start), min(b, end)
+            if a < at or a > end:
+                continue
+            if a > at:  # template text before this content
+                tokens += self.model.tokenize(rendered.text[at:a].encode("utf-8"), add_bos=False, special=True)
+            if b > a:
+                tokens += self.model.tokenize(rendered.text[a:b].encode("utf-8"), add_bos=False, special=False)
+            at = max(at, b)
+        return tokens
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -180,23 +215,23 @@ class LocalLLM:
 
     # -- KV reuse ----------------------------------------------------------------------
 
-    def _pieces(self, text: str, request: Prompt, prefix: str | None) -> list[tuple[list[int], bool]]:
+    def _pieces(self, text: Rendered, request: Prompt, prefix: int | None) -> list[tuple[list[int], bool]]:
         """The prompt's tokens in pieces: (tokens, from the passage cache?). The first piece
-        is the stable prefix when there is one."""
+        is the stable prefix (the rendered text up to character `prefix`) when there is one."""
         if prefix is None:
             return [(self.tokenize(text), False)]
         cuts: list[tuple[int, int]] = []
-        if self._passages is not None and request.reusable:
-            start = text.rfind(request.messages[-1].content)
-            cuts = [(start + a, start + b) for a, b in request.reusable if start >= 0 and start + a >= len(prefix)]
-        pieces = [(self.tokenize(prefix), False)]
-        at = len(prefix)
+        if self._passages is not None and request.reusable and text.spans:
+            start = text.spans[-1][0]
+            cuts = [(start + a, start + b) for a, b in request.reusable if start + a >= prefix]
+        pieces = [(self.tokenize(text, 0, prefix), False)]
+        at = prefix
         for a, b in cuts:
             if a > at:
-                pieces.append((self.tokenize(text[at:a]), False))
-            pieces.append((self.tokenize(text[a:b]), True))
+                pieces.append((self.tokenize(text, at, a), False))
+            pieces.append((self.tokenize(text, a, b), True))
             at = b
-        pieces.append((self.tokenize(text[at:]), False))
+        pieces.append((self.tokenize(text, at), False))
         return [(tokens, reusable) for tokens, reusable in pieces if tokens]
 
     def prepare(self, prompt: Prompt) -> int:
@@ -317,14 +352,29 @@ class LocalLLM:
         self.model.close()
 
 
-def stable_prefix(rendered: str, prompt: Prompt) -> str | None:
-    """The rendered prompt up to the end of the prompt's stable part: the chat template
-    writes the last message's content verbatim, so the stable part ends `stable`
-    characters into where that content starts."""
-    if prompt.stable <= 0 or not prompt.messages:
+@dataclass(frozen=True)
+class Rendered:
+    """A prompt as the chat template writes it, and the character spans of the messages'
+    contents in it (empty when the template rewrote them: see `_rendered_without_spans`)."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+
+def _rendered_without_spans(formatter: Any, messages: Sequence[Message]) -> Rendered:
+    """A template that transforms content (trims, escapes) hides where content lies: render
+    it with every control-token look-alike in the contents defused, and tokenize it whole."""
+    chat = [{"role": m.role, "content": defuse_control_tokens(m.content)} for m in messages]
+    text = formatter(messages=chat).prompt
+    return Rendered(text, ())
+
+
+def stable_prefix(rendered: Rendered, prompt: Prompt) -> int | None:
+    """Where the prompt's stable part ends in the rendered text: `stable` characters into
+    the last message's content."""
+    if prompt.stable <= 0 or not prompt.messages or len(rendered.spans) != len(prompt.messages):
         return None
-    start = rendered.rfind(prompt.messages[-1].content)
-    return rendered[: start + prompt.stable] if start >= 0 else None
+    return rendered.spans[-1][0] + prompt.stable
 
 
 def _abort_on_interrupt(model: Llama) -> object:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 import httpx
 
 from docq.errors import DocqError
-from docq.llm.backend import Generation, Message, Prompt, TokenSink
+from docq.llm.backend import Generation, Message, Prompt, TokenSink, defuse_control_tokens
 
 
 class RemoteLLM:
@@ -69,7 +69,8 @@ class RemoteLLM:
     ) -> Generation:
         messages = Prompt.of(prompt).messages
         body: dict[str, object] = {
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            # The server parses control tokens in the whole prompt: content is defused first.
+            "messages": [{"role": m.role, "content": defuse_control_tokens(m.content)} for m in messages],
             "max_tokens": max_tokens,
             "temperature": 0.0,
             "top_k": 1,

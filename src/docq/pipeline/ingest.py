@@ -20,6 +20,7 @@ from docq.config import Settings
 from docq.errors import DocqError, ReadError
 from docq.hashing import sha256_file
 from docq.indexers.chunking import ChunkingOptions, chunk_document
+from docq.indexers.isolated import IsolatedReader
 from docq.indexers.readers import (
     READERS,
     SUFFIXES,
@@ -27,7 +28,6 @@ from docq.indexers.readers import (
     kind_of,
     markdown_sections,
     markdown_title,
-    read_document,
     text_title,
 )
 from docq.pipeline.corpus import IndexWriter, RepairReport
@@ -203,8 +203,11 @@ EMBED_BATCH = 64  # chunks between progress updates
 
 
 class _Ingestor:
-    def __init__(self, index: IndexWriter, settings: Settings, report: IngestReport, reporter: Reporter) -> None:
+    def __init__(
+        self, index: IndexWriter, settings: Settings, report: IngestReport, reporter: Reporter, reader: IsolatedReader
+    ) -> None:
         self.index = index
+        self.reader = reader
         self.settings = settings
         self.report = report
         self.reporter = reporter
@@ -240,7 +243,7 @@ class _Ingestor:
                 return "skipped"
         started = time.perf_counter()
         kind = candidate.kind or _sniff_kind(path)
-        document = read_document(path, kind, self.settings.tuning.parsing)
+        document = self.reader.read(path, kind, self.settings.tuning.parsing)
         pages = document.pages
         parsed = time.perf_counter()
         if document.empty_pages:
@@ -248,9 +251,12 @@ class _Ingestor:
                 f"{path}: {document.empty_pages} of {len(pages)} pages have no text layer (scanned?); "
                 "only the others are indexed"
             )
-        # markdown and DOCX keep their headings (the DOCX reader writes them as markdown's)
-        sections = markdown_sections(pages[0].text) if kind in (DocKind.MARKDOWN, DocKind.DOCX) else []
-        chunks = chunk_document(str(path), pages, self.options, sections)
+        try:
+            # markdown and DOCX keep their headings (the DOCX reader writes them as markdown's)
+            sections = markdown_sections(pages[0].text) if kind in (DocKind.MARKDOWN, DocKind.DOCX) else []
+            chunks = chunk_document(str(path), pages, self.options, sections)
+        except (ValueError, IndexError, RecursionError, MemoryError) as exc:  # the file's text, not the index
+            raise ReadError(f"its text could not be cut into passages ({type(exc).__name__})") from None
         if not chunks:
             raise ReadError("no text to index")
         chunked = time.perf_counter()
@@ -346,8 +352,9 @@ def ingest(paths: Sequence[Path], index: IndexWriter, settings: Settings, report
             report.failures.append(Failure(str(missing), "no such file or folder"))
     for failure in found.failures:
         reporter.note(f"failed: {failure}")
-    ingestor = _Ingestor(index, settings, report, reporter)
-    with step(reporter, "ingesting", len(found.files), "files"):
+    reader = IsolatedReader(settings.parse_timeout, settings.parse_max_mb)
+    ingestor = _Ingestor(index, settings, report, reporter, reader)
+    with reader, step(reporter, "ingesting", len(found.files), "files"):
         for candidate in found.files:
             try:
                 outcome = ingestor.process(candidate)
