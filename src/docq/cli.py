@@ -456,14 +456,20 @@ def _line_editing(history_file: Path) -> Callable[[], None] | None:
         import readline
     except ImportError:  # pragma: no cover - Windows without pyreadline
         return None
-    with contextlib.suppress(OSError):
-        readline.read_history_file(history_file)
+    from docq.store.writes import is_regular_file
+
+    if is_regular_file(history_file):
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history_file)
     readline.set_history_length(1000)
 
     def save() -> None:
+        from docq.store.writes import replacing
+
         with contextlib.suppress(OSError):
             history_file.parent.mkdir(parents=True, exist_ok=True)
-            readline.write_history_file(history_file)
+            with replacing(history_file) as fresh:  # never written through a planted link
+                readline.write_history_file(fresh)
 
     return save
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from docq.errors import ReadError
 from docq.indexers.isolated import IsolatedReader
 from docq.types import DocKind
 
@@ -60,7 +61,10 @@ def hostile_files(folder: Path) -> dict[str, str]:
     """Write one file per kind of fault; returns name -> a word its failure reason holds."""
     good = _docx_bytes()
     files: dict[str, tuple[bytes, str]] = {
-        "charset.html": (b'<html><head><meta charset="punycode"></head><body><p>\xff\xfe caf\xc3</p></body></html>', ""),
+        "charset.html": (
+            b'<html><head><meta charset="punycode"></head><body><p>\xff\xfe caf\xc3</p></body></html>',
+            "",
+        ),
         "tags.html": (b"<html><body>" + b"<a " * 40_000 + b"</body></html>", "no text"),
         "document-xml.docx": (_rezip(good, {"word/document.xml": b"<w:document><unclosed"}), "not a readable"),
         "core-xml.docx": (_rezip(good, {"docProps/core.xml": b"<cp:coreProperties><broken"}), ""),
@@ -105,7 +109,7 @@ def test_a_file_past_its_time_is_skipped_and_the_next_one_read(tmp_path: Path) -
     page.write_text("<html><body><p>Caen is a city in Normandy.</p></body></html>")
     with IsolatedReader(seconds=0.001, memory_mb=2048) as reader:
         # no worker starts and reads a file in a millisecond: this is the budget firing
-        with pytest.raises(Exception, match="longer than 0.001 s"):
+        with pytest.raises(ReadError, match=r"longer than 0\.001 s"):
             reader.read(page, DocKind.HTML)
         reader.seconds = 120
         assert "Caen" in reader.read(page, DocKind.HTML).pages[0].text  # a fresh worker
@@ -117,7 +121,7 @@ def test_a_file_past_its_memory_is_skipped_and_the_next_one_read(tmp_path: Path)
     small = tmp_path / "small.txt"
     small.write_text("Rollo founded the Duchy of Normandy.")
     with IsolatedReader(seconds=300, memory_mb=256) as reader:
-        with pytest.raises(Exception, match="memory"):
+        with pytest.raises(ReadError, match="memory"):
             reader.read(big, DocKind.TEXT)
         assert "Rollo" in reader.read(small, DocKind.TEXT).pages[0].text
 

@@ -22,6 +22,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from docq.store.orphans import remove_orphans
+from docq.store.writes import is_regular_file, replacing
 from docq.text import analyze, same_word, spelling_variants
 
 FORMAT = 2  # 1 was a pickle (release 1): never read again
@@ -53,7 +54,8 @@ class BM25Index:
 
     def __post_init__(self) -> None:
         self._lookup = {t: i for i, t in enumerate(self.terms)}
-        self.avgdl = float(self.doc_len.mean()) if len(self.doc_len) else 0.0
+        # rank-bm25's mean length; 1 where every chunk is empty of words (no division by zero)
+        self.avgdl = float(self.doc_len.mean()) if len(self.doc_len) and self.doc_len.any() else 1.0
 
     @classmethod
     def build(cls, documents: Iterable[tuple[str, str]], generation: int) -> BM25Index:
@@ -148,31 +150,28 @@ class BM25Index:
         """Write atomically (a temporary file renamed over the old one); a leftover
         temporary file of a killed writer is removed by the next save."""
         remove_orphans(path.parent, f"{path.name}.tmp-*")
-        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        try:
-            with tmp.open("wb") as f:
-                np.savez(
-                    f,
-                    header=np.array([FORMAT, self.generation], dtype=np.int64),
-                    ids=_text_array(self.ids),
-                    terms=_text_array(self.terms),
-                    idf=self.idf,
-                    indptr=self.indptr,
-                    docs=self.docs,
-                    freqs=self.freqs,
-                    doc_len=self.doc_len,
-                )
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with replacing(path) as tmp, tmp.open("r+b") as f:
+            np.savez(
+                f,
+                header=np.array([FORMAT, self.generation], dtype=np.int64),
+                ids=_text_array(self.ids),
+                terms=_text_array(self.terms),
+                idf=self.idf,
+                indptr=self.indptr,
+                docs=self.docs,
+                freqs=self.freqs,
+                doc_len=self.doc_len,
+            )
+            f.flush()
+            os.fsync(f.fileno())
 
     @classmethod
     def load(cls, path: Path) -> BM25Index | None:
         """The saved index, or None when it is missing, damaged or inconsistent (the caller
         rebuilds it from the catalog). Data only: object arrays are refused."""
         try:
+            if not is_regular_file(path) or not _sizes_hold(path):
+                return None
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in _ARRAYS}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
@@ -205,6 +204,7 @@ class BM25Index:
             or indptr[-1] != len(docs)
             or np.any(np.diff(indptr) < 0)
             or (len(docs) and (docs.min() < 0 or docs.max() >= n))
+            or (n and a["doc_len"].min() < 0)
             or not np.all(np.isfinite(a["idf"]))
             or any(a >= b for a, b in zip(terms, terms[1:]))  # sorted and distinct: looked up by bisection
         ):
@@ -222,6 +222,33 @@ class BM25Index:
 
 
 _ARRAYS = ("header", "ids", "terms", "idf", "indptr", "docs", "freqs", "doc_len")
+
+
+def _sizes_hold(path: Path) -> bool:
+    """Every array's header agrees with the bytes that follow it, before NumPy allocates
+    what a header claims (a 42 KB file claiming 2^40 entries is refused here). np.savez
+    stores members uncompressed, so a member's size is bounded by the file's."""
+    size = path.stat().st_size
+    with zipfile.ZipFile(path) as archive:
+        members = {m.filename: m for m in archive.infolist()}
+        if set(members) != {f"{name}.npy" for name in _ARRAYS}:
+            return False
+        for member in members.values():
+            if member.compress_type != zipfile.ZIP_STORED or member.file_size > size:
+                return False
+            with archive.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    return False
+                if dtype.hasobject or len(shape) != 1 or shape[0] < 0:
+                    return False
+                if f.tell() + shape[0] * dtype.itemsize != member.file_size:
+                    return False
+    return True
 
 
 def _text_array(items: list[str]) -> np.ndarray:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +36,7 @@ from docq.indexers.vectors import (
 from docq.pipeline.corpus import Health, RepairReport
 from docq.progress import SILENT, Reporter
 from docq.store.catalog import Catalog, CatalogCounts, check_data_dir
+from docq.store.writes import refuse_links_under
 from docq.text import CONNECTORS, analyze
 from docq.types import Chunk, FileRecord, Page, ScoredChunk
 
@@ -91,6 +93,8 @@ class DocumentIndex:
 
     @cached_property
     def vectors(self) -> VectorStore | CatalogVectors:
+        if self.writable and not self.settings.chroma_url:
+            refuse_links_under(self.settings.chroma_path)  # Chroma writes its files in place
         try:
             store = VectorStore(
                 connect(self.settings.chroma_path, self.settings.chroma_url),
@@ -205,7 +209,8 @@ class DocumentIndex:
         self._drop_tombstones()
         for record in records:
             chunks = self.catalog.chunks_for_file(record.id)
-            vectors = self.catalog.embeddings([c.id for c in chunks])
+            width = self.embedder.dimensions
+            vectors = {k: v for k, v in self.catalog.embeddings([c.id for c in chunks]).items() if v.shape == (width,)}
             missing = [c for c in chunks if c.id not in vectors]
             if missing:  # stored vectors dropped (new embedding model): embed again
                 fresh = dict(zip((c.id for c in missing), self.embedder.embed([c.indexed_text() for c in missing])))
@@ -250,10 +255,12 @@ class DocumentIndex:
             # Chroma raises different types for "no such collection" across versions.
             with contextlib.suppress(Exception):
                 client.delete_collection(collection_name(self.catalog.index_id()))
-        elif self.settings.chroma_path.exists():
+        elif os.path.islink(self.settings.chroma_path):
+            os.unlink(self.settings.chroma_path)  # a planted link: removed, its target untouched
+        elif os.path.lexists(self.settings.chroma_path):
             forget_clients()
-            old = self.settings.chroma_path.with_name(f"chroma.old-{os.getpid()}")
-            shutil.rmtree(old, ignore_errors=True)
+            # a fresh empty folder to rename it onto: nothing planted under a known name is touched
+            old = Path(tempfile.mkdtemp(prefix="chroma.old-", dir=self.settings.data_dir))
             self.settings.chroma_path.rename(old)
         self.catalog.clear_tombstones(self.catalog.tombstones())
         self._sync_vectors(self.catalog.files())

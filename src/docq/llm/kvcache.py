@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from docq.store.orphans import remove_orphans
+from docq.store.writes import publish, read_regular, temporary_beside, write_file
+
+_MAX_SIDECAR = 4096  # bytes of a state's JSON description
 
 SUFFIX = ".kv"
 
@@ -46,10 +50,17 @@ class KVCache:
         return self.directory / f"{cache_key(identity, tokens)}{SUFFIX}"
 
     def lookup(self, identity: str, tokens: Sequence[int]) -> Path | None:
+        """The saved state's file: a regular file itself (a link is never followed) no
+        larger than the whole cache."""
         path = self._path(identity, tokens)
-        if not path.is_file():
+        try:
+            st = os.lstat(path)
+        except OSError:
             return None
-        os.utime(path)  # last use, for LRU eviction
+        if not stat.S_ISREG(st.st_mode) or st.st_size > self.max_bytes:
+            self.discard(path)
+            return None
+        os.utime(path, follow_symlinks=False)  # last use, for LRU eviction
         return path
 
     def store(self, identity: str, tokens: Sequence[int], write: Callable[[Path], None]) -> Path | None:
@@ -58,16 +69,16 @@ class KVCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_orphans(self.directory, "*.partial-*")
         path = self._path(identity, tokens)
-        partial = path.with_name(f"{path.stem}.partial-{os.getpid()}")
+        partial = temporary_beside(path, "partial")  # a fresh name: nothing planted is written through
         try:
             write(partial)
             if partial.stat().st_size > self.max_bytes:
                 return None
-            os.replace(partial, path)
+            publish(partial, path)
         finally:
             partial.unlink(missing_ok=True)
         meta = {"model": identity, "tokens": len(tokens), "created": time.time()}
-        path.with_suffix(".json").write_text(json.dumps(meta))
+        write_file(path.with_suffix(".json"), json.dumps(meta).encode())
         self.evict()
         return path
 
@@ -79,17 +90,18 @@ class KVCache:
         found = []
         for path in self.directory.glob(f"*{SUFFIX}"):
             try:
-                st = path.stat()
-                meta = json.loads(path.with_suffix(".json").read_text())
-            except (OSError, ValueError):
-                meta = {}
-                try:
-                    st = path.stat()
-                except OSError:
-                    continue
-            found.append(
-                CacheEntry(path, st.st_size, st.st_mtime, int(meta.get("tokens", 0)), str(meta.get("model", "?")))
-            )
+                st = os.lstat(path)
+            except OSError:
+                continue
+            meta: dict = {}
+            sidecar = read_regular(path.with_suffix(".json"), _MAX_SIDECAR)
+            try:
+                parsed = json.loads(sidecar) if sidecar else {}
+                meta = parsed if isinstance(parsed, dict) else {}
+                tokens = int(meta.get("tokens", 0))
+            except (ValueError, TypeError, OverflowError):
+                meta, tokens = {}, 0
+            found.append(CacheEntry(path, st.st_size, st.st_mtime, tokens, str(meta.get("model", "?"))[:200]))
         return sorted(found, key=lambda e: e.last_used, reverse=True)
 
     def evict(self) -> int:
@@ -115,6 +127,6 @@ class KVCache:
 
 def _size(path: Path) -> int:
     try:
-        return path.stat().st_size
+        return os.lstat(path).st_size
     except OSError:
         return 0

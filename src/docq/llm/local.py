@@ -21,6 +21,7 @@ from docq.errors import ModelError
 from docq.llm.backend import Generation, Message, Prompt, TokenSink, defuse_control_tokens
 from docq.llm.device import KVPlan
 from docq.llm.passages import PassageStates, two_sequences
+from docq.llm.states import Shape, sequence_file_ok
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -86,10 +87,18 @@ class LocalLLM:
                 self.model.close()
                 self.model = load(trained)
         self._abort = _abort_on_interrupt(self.model)
+        import llama_cpp
+
+        # What a saved state must agree with before llama.cpp is let near it (llm.states).
+        self.shape = Shape(n_layer=int(llama_cpp.llama_model_n_layer(self.model.model)), n_ctx=self.n_ctx)
+        self._states_supported = True  # until a state this process saved fails the check
+        self._first_token_at: float | None = None
         # What a saved KV state depends on besides the tokens themselves.
         self.identity = f"{identity or model_path.name}|ctx={self.n_ctx}|kv={kv.kv_type}|fa={kv.flash_attn}"
         self._passages = (
-            PassageStates(self.model, kv_cache, self.identity, PASSAGE_MEMORY) if kv_reuse == "passages" else None
+            PassageStates(self.model, kv_cache, self.identity, PASSAGE_MEMORY, self.shape)
+            if kv_reuse == "passages"
+            else None
         )
         template = self.model.metadata.get("tokenizer.chat_template") or _CHATML
         vocab = self.model._model
@@ -156,8 +165,6 @@ class LocalLLM:
         stop: Sequence[str] = (),
         on_text: TokenSink | None = None,
     ) -> Generation:
-        from llama_cpp import LlamaGrammar
-
         request = Prompt.of(prompt)
         text = self.render(request.messages)
         prefix = stable_prefix(text, request)
@@ -172,37 +179,33 @@ class LocalLLM:
             )
         started = time.perf_counter()
         pieces: list[str] = []
-        first: float | None = None
-        try:
-            with interrupts.native():
-                cached = self._shared_prefix(tokens)  # already in this process's context
-                if prefix is not None and self.kv_cache is not None:
-                    cached = max(cached, self._restore_or_save_prefix(pieces_of_prompt[0][0]))
-                if self._passages is not None and prefix is not None and len(pieces_of_prompt) > 2:
-                    cached = self._place_passages(pieces_of_prompt)
-                stream = self.model.create_completion(
-                    prompt=tokens,
-                    max_tokens=max(1, min(max_tokens, self.n_ctx - len(tokens) - 1)),
-                    temperature=0.0,
-                    top_k=1,
-                    repeat_penalty=1.0,
-                    stop=[s for s in (*stop, self._eos) if s],
-                    stream=True,
-                    grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+        reuse = True
+        while True:
+            try:
+                cached = self._generate(
+                    tokens,
+                    pieces_of_prompt if prefix is not None else None,
+                    reuse,
+                    pieces,
+                    max_tokens,
+                    grammar,
+                    stop,
+                    on_text,
                 )
-                for part in stream:
-                    piece = part["choices"][0]["text"]  # type: ignore[index]
-                    if first is None:
-                        first = time.perf_counter()
-                    if piece:
-                        pieces.append(piece)
-                        if on_text is not None:
-                            on_text(piece)
-        except KeyboardInterrupt:
-            self._forget_context()  # an aborted decode leaves the context half-written
-            raise
+                break
+            except KeyboardInterrupt:
+                self._forget_context()  # an aborted decode leaves the context half-written
+                raise
+            except RuntimeError as exc:  # llama_decode failed
+                self._forget_context()
+                if not reuse or pieces:
+                    raise ModelError(f"{self.path.name}: llama.cpp failed to answer ({exc})") from None
+                # A saved state that passed its checks and still broke the context: never trusted
+                # again, and the question is read from scratch.
+                self._drop_states(pieces_of_prompt if prefix is not None else None)
+                reuse = False
+        first = self._first_token_at or time.perf_counter()
         done = time.perf_counter()
-        first = first or done
         generated = max(0, int(self.model.n_tokens) - len(tokens))
         return Generation(
             text="".join(pieces),
@@ -212,6 +215,63 @@ class LocalLLM:
             prefill_ms=(first - started) * 1000,
             generate_ms=(done - first) * 1000,
         )
+
+    def _generate(
+        self,
+        tokens: list[int],
+        pieces_of_prompt: list[tuple[list[int], bool]] | None,
+        reuse: bool,
+        pieces: list[str],
+        max_tokens: int,
+        grammar: str | None,
+        stop: Sequence[str],
+        on_text: TokenSink | None,
+    ) -> int:
+        """Prefill (from saved states where `reuse`) and stream the answer into `pieces`;
+        returns the prompt tokens whose state was reused."""
+        from llama_cpp import LlamaGrammar
+
+        self._first_token_at = None
+        with interrupts.native():
+            cached = self._shared_prefix(tokens)  # already in this process's context
+            if reuse and pieces_of_prompt is not None:
+                if self.kv_cache is not None:
+                    cached = max(cached, self._restore_or_save_prefix(pieces_of_prompt[0][0]))
+                if self._passages is not None and len(pieces_of_prompt) > 2:
+                    cached = self._place_passages(pieces_of_prompt)
+            stream = self.model.create_completion(
+                prompt=tokens,
+                max_tokens=max(1, min(max_tokens, self.n_ctx - len(tokens) - 1)),
+                temperature=0.0,
+                top_k=1,
+                repeat_penalty=1.0,
+                stop=[s for s in (*stop, self._eos) if s],
+                stream=True,
+                grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+            )
+            for part in stream:
+                piece = part["choices"][0]["text"]  # type: ignore[index]
+                if self._first_token_at is None:
+                    self._first_token_at = time.perf_counter()
+                if piece:
+                    pieces.append(piece)
+                    if on_text is not None:
+                        on_text(piece)
+        return cached
+
+    def _drop_states(self, pieces_of_prompt: list[tuple[list[int], bool]] | None) -> None:
+        """Forget the saved states this prompt would load (prefix and passages)."""
+        if pieces_of_prompt is None:
+            return
+        prefix = pieces_of_prompt[0][0]
+        if self.kv_cache is not None:
+            path = self.kv_cache.lookup(self.identity, prefix)
+            if path is not None:
+                self.kv_cache.discard(path)
+        if self._passages is not None:
+            for passage, reusable in pieces_of_prompt[1:]:
+                if reusable:
+                    self._passages.forget(prefix, passage)
 
     # -- KV reuse ----------------------------------------------------------------------
 
@@ -310,7 +370,12 @@ class LocalLLM:
             self.kv_cache.discard(path)  # stale or damaged: never trusted, rebuilt below
         self.model.reset()
         self.model.eval(prefix)
-        self.kv_cache.store(self.identity, prefix, self._save_sequence)
+        if self._states_supported:
+            saved = self.kv_cache.store(self.identity, prefix, self._save_sequence)
+            if saved is not None and not sequence_file_ok(saved, prefix, self.shape):
+                # this model's memory is laid out otherwise: its states cannot be checked, so none is kept
+                self.kv_cache.discard(saved)
+                self._states_supported = False
         return 0
 
     def _save_sequence(self, path: Path) -> None:
@@ -323,9 +388,12 @@ class LocalLLM:
             raise OSError(f"llama.cpp could not write {path}")
 
     def _load_sequence(self, path: Path, expected: Sequence[int]) -> bool:
-        """Load a saved prefix; False (and a clean context) unless it holds exactly `expected`."""
+        """Load a saved prefix; False (and a clean context) unless it holds exactly `expected`
+        (checked before llama.cpp reads it: llm.states)."""
         import llama_cpp
 
+        if not sequence_file_ok(path, expected, self.shape):
+            return False
         self.model.reset()
         memory = llama_cpp.llama_get_memory(self.model.ctx)
         llama_cpp.llama_memory_clear(memory, True)

