@@ -59,9 +59,11 @@ def _state(ctx: typer.Context) -> CliState:
 
 
 def _fail(message: str, code: int, verbose: bool) -> None:
+    from docq.render import visible
+
     if verbose:
         traceback.print_exc(file=sys.stderr)
-    print(f"docq: {message}", file=sys.stderr)
+    print(f"docq: {visible(message)}", file=sys.stderr)
     raise typer.Exit(code)
 
 
@@ -358,7 +360,7 @@ def ask(
     """
     from docq.errors import UsageError
     from docq.pipeline.ask import answer_to_dict
-    from docq.render import AnswerStream, console_for, is_tty, render_answer
+    from docq.render import AnswerStream, console_for, is_tty, render_answer, visible
 
     if question is None:
         if is_tty(sys.stdin):
@@ -374,7 +376,7 @@ def ask(
     def on_route(decision: Any) -> None:
         live.restart()
         if not state.quiet:
-            print(f"route: {decision.route.value} — {decision.reason}", file=sys.stderr, flush=True)
+            print(f"route: {decision.route.value} — {visible(decision.reason)}", file=sys.stderr, flush=True)
 
     with docs:
         try:
@@ -406,7 +408,7 @@ def chat(
     Example: docq chat
     """
     from docq.pipeline.ask import answer_to_dict
-    from docq.render import AnswerStream, console_for, is_tty, render_answer
+    from docq.render import AnswerStream, console_for, is_tty, render_answer, visible
 
     docs = _library(ctx, **(knobs or {}), set=tune)
     state = _state(ctx)
@@ -428,7 +430,7 @@ def chat(
             def on_route(decision: Any, live: AnswerStream = live) -> None:
                 live.restart()
                 if not state.quiet:
-                    print(f"route: {decision.route.value} — {decision.reason}", file=sys.stderr, flush=True)
+                    print(f"route: {decision.route.value} — {visible(decision.reason)}", file=sys.stderr, flush=True)
 
             try:
                 result = docs.ask(question, route=forced, on_text=live, on_route=on_route)
@@ -438,7 +440,7 @@ def chat(
                 continue
             except DocqError as exc:
                 live.close()
-                print(f"docq: {exc}", file=sys.stderr)
+                print(f"docq: {visible(str(exc))}", file=sys.stderr)
                 continue
             live.close()
             if as_json:

@@ -7,12 +7,14 @@ NO_COLOR is set or the stream is not a terminal (clig.dev).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
+from rich.text import Text
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -34,6 +36,27 @@ if TYPE_CHECKING:
     from docq.llm.kvcache import CacheEntry
     from docq.pipeline.doctor import DoctorReport
     from docq.pipeline.status import IndexStatus
+
+
+# Characters that would act on a terminal or hide text instead of showing: C0 and C1
+# controls (ESC starts a terminal command, CR overwrites a line), DEL, and the invisible
+# format characters that reorder or hide text (bidi overrides, zero-width, BOM).
+_ACTING = "\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_ACTING_IN_TEXT = re.compile(f"[{_ACTING}]")
+_ACTING_IN_NAME = re.compile(f"[{_ACTING}\\n\\t]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, *, lines: bool = False) -> str:
+    """`text` with every character that would act on a terminal written as an escape
+    (ESC as `\\x1b`): what a document, a file name or a title holds is shown, never obeyed.
+    `lines` keeps line breaks and tabs (an answer, a quote); names and one-line messages
+    show them escaped too, so a file name cannot split a listing."""
+    return (_ACTING_IN_TEXT if lines else _ACTING_IN_NAME).sub(_escape, text)
 
 
 def is_tty(stream: IO[str]) -> bool:
@@ -96,7 +119,7 @@ class RichReporter:
             task = self._progress.tasks[0]
             elapsed = max(time.perf_counter() - self._started, 1e-6)
             rate = f"{(task.completed + amount) / elapsed:.1f}/s"
-            self._progress.update(self._task, advance=amount, detail=detail[:72], rate=rate)
+            self._progress.update(self._task, advance=amount, detail=visible(detail)[:72], rate=rate)
 
     def finish(self) -> None:
         if self._progress is not None:
@@ -105,7 +128,7 @@ class RichReporter:
             self._task = None
 
     def note(self, message: str) -> None:
-        self.console.print(message, markup=False)
+        self.console.print(visible(message), markup=False, highlight=False)
 
 
 class LineReporter:
@@ -124,7 +147,7 @@ class LineReporter:
         pass
 
     def note(self, message: str) -> None:
-        print(message, file=self.stream, flush=True)
+        print(visible(message), file=self.stream, flush=True)
 
 
 def reporter_for(quiet: bool = False) -> Reporter:
@@ -151,7 +174,7 @@ class AnswerStream:
             self._live = Live("", console=self.console, transient=True, refresh_per_second=12)
             self._live.start()
         self._text += piece
-        self._live.update(self._text.strip())
+        self._live.update(Text(visible(self._text.strip(), lines=True)))
 
     def restart(self) -> None:
         self._text = ""
@@ -171,19 +194,20 @@ def render_answer(result: Answer, console: Console, plain: bool) -> None:
     if result.abstained:
         console.print("Not found in the documents.", markup=False)
     else:
-        console.print(result.text, markup=False, highlight=False, soft_wrap=plain)
+        console.print(visible(result.text, lines=True), markup=False, highlight=False, soft_wrap=plain)
     if not result.citations:
         return
     if plain:
         console.print("\nSources:", markup=False)
     for n, c in enumerate(result.citations, start=1):
-        title = f"{c.title} — " if c.title and c.title != Path(c.source).stem else ""
+        title = f"{visible(c.title)} — " if c.title and c.title != Path(c.source).stem else ""
+        quote = visible(c.text, lines=True)
         if plain:
-            where = f"{title}{c.source}" + (f", page {c.page}" if c.page is not None else "")
-            console.print(f'[{n}] {where}: "{c.text}"', markup=False, soft_wrap=True)
+            where = f"{title}{visible(c.source)}" + (f", page {c.page}" if c.page is not None else "")
+            console.print(f'[{n}] {where}: "{quote}"', markup=False, highlight=False, soft_wrap=True)
         else:
-            name = Path(c.source).name + (f":{c.page}" if c.page is not None else "")
-            quote = c.text if len(c.text) <= 160 else c.text[:157] + "…"
+            name = visible(Path(c.source).name) + (f":{c.page}" if c.page is not None else "")
+            quote = quote if len(quote) <= 160 else quote[:157] + "…"
             console.print(f"  [{n}] {title}{name}  “{quote}”", style="dim", markup=False, highlight=False)
 
 
@@ -214,7 +238,7 @@ def render_status(st: IndexStatus, console: Console) -> None:
         ("embedding model", st.embed_model),
     ]
     for name, value in rows:
-        console.print(f"{name:<16} {value}", markup=False)
+        console.print(f"{name:<16} {visible(str(value))}", markup=False, highlight=False)
     for f in st.file_list:
         record = f.record
         pending = ", pending" if record.status != "ready" else ""
@@ -223,11 +247,12 @@ def render_status(st: IndexStatus, console: Console) -> None:
             for name, n in sorted(f.extractors.items())
             if name
         )
-        console.print(f"  {record.path}", markup=False)
+        console.print(f"  {visible(record.path)}", markup=False, highlight=False)
         console.print(
-            f"      “{record.title}” · {record.kind.value}, {record.pages} page{'s' if record.pages != 1 else ''}, "
+            f"      “{visible(record.title)}” · {record.kind.value}, {record.pages} page{'s' if record.pages != 1 else ''}, "
             f"{record.tokens:,} tokens" + (f" · pages {read_by}" if read_by else "") + pending,
             markup=False,
+            highlight=False,
         )
 
 
@@ -239,7 +264,7 @@ def render_eval(report: EvalReport, console: Console) -> None:
     from rich.table import Table
 
     split = "" if report.split == "all" else f", {report.split} half"
-    table = Table(title=f"docq eval {report.set_name} ({report.questions} questions{split})")
+    table = Table(title=f"docq eval {visible(report.set_name)} ({report.questions} questions{split})")
     columns = ["EM", "F1", "right", "grounded", "abstain P", "abstain R", f"recall@{report.k}", "prompt tok"]
     for column in (*columns, "TTFT p50", "total p50"):
         table.add_column(column, justify="right")
@@ -280,7 +305,7 @@ def render_eval(report: EvalReport, console: Console) -> None:
 def render_doctor(report: DoctorReport, console: Console) -> None:
     console.print("settings (value · source · environment variable)", style="bold", markup=False)
     for name, value, source, env in report.settings:
-        console.print(f"  {name:<20} {value or '-'}  · {source} · {env}", markup=False)
+        console.print(f"  {name:<20} {visible(value) or '-'}  · {source} · {env}", markup=False, highlight=False)
     console.print(
         "decision constants (value · where it comes from; --set group.name=value)", style="bold", markup=False
     )
@@ -289,7 +314,7 @@ def render_doctor(report: DoctorReport, console: Console) -> None:
     console.print("checks", style="bold", markup=False)
     for check in report.checks:
         mark = "ok  " if check.ok else "FAIL"
-        console.print(f"  {mark} {check.name:<16} {check.detail}", markup=False)
+        console.print(f"  {mark} {check.name:<16} {visible(check.detail)}", markup=False, highlight=False)
 
 
 def render_cache(entries: list[CacheEntry], cap_mb: int, console: Console) -> None:
@@ -298,6 +323,7 @@ def render_cache(entries: list[CacheEntry], cap_mb: int, console: Console) -> No
     for e in entries:
         age = (time.time() - e.last_used) / 60
         console.print(
-            f"  {e.path.name}  {e.tokens:,} tokens  {e.size / 2**20:,.1f} MB  used {age:,.0f} min ago  {e.model}",
+            f"  {e.path.name}  {e.tokens:,} tokens  {e.size / 2**20:,.1f} MB  used {age:,.0f} min ago  {visible(e.model)}",
             markup=False,
+            highlight=False,
         )
