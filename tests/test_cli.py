@@ -123,3 +123,15 @@ def test_the_library_keeps_its_models_and_index_across_questions(sample_index: P
         second = docs.ask("Who was the duke in the battle of Hastings?")
         assert docs.llm is llm and docs.index is index and docs.embedder is embedder
         assert second.tokens.cached > 0
+
+
+@pytest.mark.slow
+def test_the_library_applies_the_route_setting(sample_index: Path) -> None:
+    from docq.library import Library
+    from docq.types import Route
+
+    from .conftest import make_settings
+
+    with Library(settings=make_settings(sample_index, model="smollm2-135m"), route="memo") as docs:
+        answer = docs.ask("In what country is Normandy located?")
+        assert answer.route is Route.MEMO and "forced" in answer.route_reason

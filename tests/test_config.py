@@ -48,6 +48,27 @@ def test_broken_or_unknown_config_file_is_a_usage_error(tmp_path: Path) -> None:
     bad.write_text("topk = 3\n")
     with pytest.raises(UsageError, match="unknown setting 'topk'"):
         load_settings(env={}, config_file=bad)
+    bad.write_bytes(b'model = "\xff\xfe"\n')  # not UTF-8: one line, not a traceback
+    with pytest.raises(UsageError, match="not UTF-8"):
+        load_settings(env={}, config_file=bad)
+
+
+def test_overrides_are_checked_as_flags_are(tmp_path: Path) -> None:
+    from docq.config import with_overrides
+
+    base = load_settings(env={}, config_file=tmp_path / "none.toml")
+    assert with_overrides(base, {"route": "rag", "top_k": "6"}).top_k == 6
+    for bad in ({"route": "sideways"}, {"top_k": 0}, {"no_such": 1}):
+        with pytest.raises(UsageError):
+            with_overrides(base, bad)
+
+
+@pytest.mark.parametrize("assignment", ["retrieval.rrf_k=-1", "router.tokenizer_margin=nan", "answer.abstain_bias=inf"])
+def test_a_decision_constant_out_of_range_is_a_usage_error(assignment: str) -> None:
+    from docq.tuning import Tuning, parse_assignments
+
+    with pytest.raises(UsageError, match="must be between"):
+        Tuning().with_values(parse_assignments([assignment]))
 
 
 def test_booleans_and_paths(tmp_path: Path) -> None:

@@ -253,8 +253,15 @@ def test_a_reader_that_leaves_early_is_no_error(index: Path) -> None:
     assert "Error" not in errors and "Traceback" not in errors
 
 
+# Instants after start: Python start-up and imports, the embedder loading, retrieval, the
+# answer model loading, and the prefill of the ~6,000-token article (a minute or more with
+# the default model on 2 cores, so an answer that ignored Ctrl-C would exit 0, not 130).
+INSTANTS = (0.05, 0.3, 0.8, 1.5, 3.0, 6.0)
+
+
 @pytest.mark.e2e
-def test_ctrl_c_during_a_long_prefill_stops_at_once(index: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("after", INSTANTS)
+def test_ctrl_c_at_any_moment_ends_docq_with_130(index: Path, tmp_path: Path, after: float) -> None:
     # A KV cache of its own (it lives beside the models dir): a document state saved by an
     # earlier run would skip the prefill this test interrupts.
     models = load_settings({}, env=_env(index), config_file=tmp_path / "none.toml").models_dir
@@ -262,22 +269,27 @@ def test_ctrl_c_during_a_long_prefill_stops_at_once(index: Path, tmp_path: Path)
     own.mkdir()
     (own / "models").symlink_to(models.resolve(), target_is_directory=True)
     process = subprocess.Popen(
-        [DOCQ, "--data-dir", str(index), "ask", *TINY, "--route", "full", QUESTION],
+        [DOCQ, "--data-dir", str(index), "ask", "--route", "full", QUESTION],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**_env(index), "DOCQ_MODELS_DIR": str(own / "models")},
+        # As from a terminal: a harness running in the background (nohup, `cmd &` in a script,
+        # some CI runners) starts its children with Ctrl-C ignored, which docq rightly keeps.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    assert process.stderr is not None
-    route = process.stderr.readline()  # printed once the route is chosen, before the prefill
-    assert route.startswith("route: full"), route
-    time.sleep(0.05)  # model load and the prefill of ~6,000 tokens take seconds on 2 cores
-    sent = time.perf_counter()
+    time.sleep(after)
     process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
-    waited = time.perf_counter() - sent
-    assert process.returncode == 130
-    assert "interrupted" in process.stderr.read()
-    assert waited < 2.0, f"took {waited:.1f}s to stop"
+    # Not a speed check: a bound that only a Ctrl-C left unanswered would reach.
+    stdout, stderr = process.communicate(timeout=120)
+    assert not stdout, "stopped before any answer"
+    if process.returncode == -signal.SIGINT:
+        # Before any docq code runs (interpreter start-up, the console script's own imports:
+        # tens of milliseconds, longer on a loaded machine) Python's handler stops the
+        # process by SIGINT itself, which a shell reports as 130.
+        assert after < 1.0, stderr  # only then: docq's handler is in charge within milliseconds
+    else:
+        assert process.returncode == 130, (after, process.returncode, stderr)
+        assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith("docq: interrupted"), stderr
     cache = own / "kv-cache"
     assert not cache.exists() or not [p for p in cache.iterdir() if ".kv" in p.name or "partial" in p.name]

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pipeline", {"pipeline"}),
     ("evaluation", {"evaluation"}),
     ("library", {"library"}),
-    ("face", {"render", "cli", "__main__", "__init__"}),  # the CLI and the package's public face
+    ("face", {"render", "cli", "entry", "__main__", "__init__"}),  # the CLI and the package's public face
 ]
 
 

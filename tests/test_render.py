@@ -47,7 +47,9 @@ def test_answers_and_citations_show_control_characters_escaped() -> None:
         abstained=False,
         route=Route.RAG,
         route_reason="",
-        citations=[Citation(source=f"/d/{HOSTILE_NAME}", page=None, chunk_id="c", text=f"quote {ESC}[5m", title=f"T{ESC}")],
+        citations=[
+            Citation(source=f"/d/{HOSTILE_NAME}", page=None, chunk_id="c", text=f"quote {ESC}[5m", title=f"T{ESC}")
+        ],
         timings_ms=Timings(0, 0, 0, 0),
         tokens=TokenCounts(0, 0, 0),
         model="m",

@@ -1,3 +1,3 @@
-from docq.cli import run
+from docq.entry import main
 
-run()
+main()

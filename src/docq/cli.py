@@ -74,7 +74,9 @@ def handles_errors(fn: F) -> F:
     def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> Any:
         state = _state(ctx)
         try:
-            return fn(ctx, *args, **kwargs)
+            result = fn(ctx, *args, **kwargs)
+            sys.stdout.flush()  # a full or failing stdout is reported here, not at exit
+            return result
         except DocqError as exc:
             _fail(str(exc), int(exc.exit_code), state.verbose)
         except KeyboardInterrupt:
@@ -83,13 +85,49 @@ def handles_errors(fn: F) -> F:
             _quiet_stdout()
             raise typer.Exit(0) from None
         except (typer.Exit, typer.Abort, SystemExit):
+            with contextlib.suppress(OSError):
+                sys.stdout.flush()
             raise
+        except _OutputError as exc:  # `docq status > /dev/full`: the output's fault, not the index's
+            _quiet_stdout()
+            _fail(f"cannot write to standard output ({exc.strerror or exc})", int(ExitCode.ERROR), state.verbose)
         except Exception as exc:  # the OS, SQLite, Chroma: one line naming the file, not a traceback
             from docq.errors import describe_failure
 
             _fail(describe_failure(exc, _data_dir(state)), int(ExitCode.ERROR), state.verbose)
 
     return wrapper  # type: ignore[return-value]
+
+
+class _OutputError(OSError):
+    """Writing to standard output failed (a full disk behind a redirection, a closed pipe)."""
+
+
+class _GuardedOutput:
+    """Standard output whose failures say they are standard output's, so they are not
+    blamed on the data dir (whose disk may be another one)."""
+
+    def __init__(self, stream: typing.TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc.errno, exc.strerror) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc.errno, exc.strerror) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _quiet_stdout() -> None:
@@ -365,7 +403,7 @@ def ask(
     if question is None:
         if is_tty(sys.stdin):
             raise UsageError("give a question, or pipe one on stdin: echo 'question' | docq ask")
-        question = sys.stdin.read()
+        question = _stdin().read()
     question = _readable(question)
     docs = _library(ctx, **_aliases(knobs, short, long), set=tune)
     forced = _route(docs.settings.route)
@@ -407,6 +445,7 @@ def chat(
 
     Example: docq chat
     """
+    from docq import interrupts
     from docq.pipeline.ask import answer_to_dict
     from docq.render import AnswerStream, console_for, is_tty, render_answer, visible
 
@@ -414,14 +453,18 @@ def chat(
     state = _state(ctx)
     out = console_for(sys.stdout)
     interactive = is_tty(sys.stdin)
+    lines = _stdin()
     history = _line_editing(docs.settings.cache_dir / "chat-history") if interactive else None
     forced = _route(docs.settings.route)
     with docs:
         while True:
             try:
-                line = input("? ") if interactive else sys.stdin.readline()
+                line = input("? ") if interactive else lines.readline()
             except EOFError:
                 break
+            except UnicodeDecodeError:  # a terminal in another encoding: this line only
+                print("docq: that line holds bytes that are not UTF-8; type it again", file=sys.stderr)
+                continue
             question = _readable(line).strip()
             if not question:
                 break
@@ -436,6 +479,7 @@ def chat(
                 result = docs.ask(question, route=forced, on_text=live, on_route=on_route)
             except KeyboardInterrupt:
                 live.close()
+                interrupts.reset()  # this Ctrl-C stopped this answer, not the next one
                 print("docq: answer interrupted", file=sys.stderr)
                 continue
             except DocqError as exc:
@@ -602,6 +646,17 @@ def cache_clear(ctx: typer.Context) -> None:
     print(f"removed {removed} saved states", file=sys.stderr)
 
 
+def _stdin() -> typing.TextIO:
+    """Standard input as UTF-8 whatever the locale, bytes that are not UTF-8 kept as
+    surrogates (`_readable` shows them as U+FFFD with a note) instead of failing the read."""
+    import io
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # replaced by a test harness or an embedding program
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
+
+
 def _readable(question: str) -> str:
     """Bytes that are not UTF-8 (argv carries them as surrogates) read as U+FFFD, with a note,
     as they do on stdin, instead of failing deep inside the tokenizer."""
@@ -616,8 +671,12 @@ def _readable(question: str) -> str:
 
 
 def run() -> None:
+    sys.stdout = _GuardedOutput(sys.stdout)  # type: ignore[assignment]
     try:
         app()
     except BrokenPipeError:  # stdout closed by its reader while rendering
         _quiet_stdout()
         sys.exit(0)
+    except KeyboardInterrupt:  # outside a command (parsing its flags): nothing was started
+        print("docq: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -266,9 +266,13 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             data = tomllib.load(f)
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: cannot read config file (not UTF-8 text: byte {exc.start})") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read config file ({exc})") from None
+        raise UsageError(f"{path}: cannot read config file ({' '.join(str(exc).split())})") from None
     values = data.get("docq", data)
+    if not isinstance(values, dict):
+        raise UsageError(f"{path}: the [docq] entry must be a table of settings")
     unknown = sorted(set(values) - set(KNOBS))
     if unknown:
         raise UsageError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(KNOBS)}")
@@ -300,6 +304,18 @@ def load_settings(
     settings = Settings(**values, sources=sources)
     _validate(settings)
     return settings
+
+
+def with_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
+    """`settings` with some values replaced, each checked as a flag's would be."""
+    unknown = sorted(set(overrides) - set(KNOBS) - {"tuning"})
+    if unknown:
+        raise UsageError(f"unknown setting {unknown[0]!r}; known: {', '.join(KNOBS)}")
+    values = {name: value if name == "tuning" else _coerce(name, value, name) for name, value in overrides.items()}
+    sources = {**settings.sources, **dict.fromkeys((n for n in values if n != "tuning"), "flag")}
+    changed = dataclasses.replace(settings, **values, sources=sources)
+    _validate(changed)
+    return changed
 
 
 def _validate(s: Settings) -> None:

@@ -59,15 +59,38 @@ class CatalogDamagedError(DocqError):
 
     def __init__(self, path: Path, reason: str) -> None:
         backup = backup_path(path)
-        if backup.is_file():
+        if _readable_catalog(backup):
             advice = (
                 f"a copy from the last good ingest is at {backup}: "
                 f"`mv {path} {path}.damaged && cp {backup} {path} && docq reindex`, "
                 "then `docq ingest` your folders again to pick up later changes"
             )
         else:
-            advice = f"move {path.parent} aside and run `docq ingest` on your documents again to rebuild it"
+            damaged = " (its backup copy is damaged too)" if os.path.lexists(backup) else ""
+            advice = f"move {path.parent} aside and run `docq ingest` on your documents again to rebuild it{damaged}"
         super().__init__(f"{path}: the catalog is damaged ({reason}); {advice}")
+
+
+def _readable_catalog(path: Path) -> bool:
+    """A backup worth offering: a regular file SQLite reads whole, holding docq's tables."""
+    import sqlite3
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except (OSError, sqlite3.Error):
+        return False
+    try:
+        if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+            return False
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return {"meta", "files", "chunks"} <= tables
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def backup_path(catalog: Path) -> Path:

@@ -1,6 +1,8 @@
 """Ctrl-C that stops docq within a second, even inside llama.cpp.
 
-Two things kept a Ctrl-C from working. A KeyboardInterrupt raised while llama.cpp is
+The handler is installed first thing by the console script (docq.entry), so there is no
+window in which Python's own handler, which records nothing, is in charge. Two things
+kept a Ctrl-C from working. A KeyboardInterrupt raised while llama.cpp is
 calling back into Python (its log callback fires throughout model loading) is swallowed
 by ctypes, so `docq ask` interrupted while loading went on to answer. And a prefill is
 one long C call, so the interrupt waited for it to end (up to ~15 s on 2 cores). So
@@ -21,6 +23,8 @@ _state = {"requested": False, "native": 0}
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    # Recorded even when raised: a KeyboardInterrupt raised inside a ctypes callback is
+    # swallowed by ctypes, and the record is what the next check or decode acts on.
     _state["requested"] = True
     if not _state["native"]:
         raise KeyboardInterrupt
@@ -38,6 +42,11 @@ def install() -> None:
 def requested() -> bool:
     """Has Ctrl-C been pressed (and not yet raised)? llama.cpp's abort callback asks this."""
     return bool(_state["requested"])
+
+
+def reset() -> None:
+    """Forget a Ctrl-C that has been handled (chat goes on to the next question)."""
+    _state["requested"] = False
 
 
 def check() -> None:

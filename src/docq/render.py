@@ -14,7 +14,6 @@ from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
-from rich.text import Text
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -27,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from docq.progress import SILENT, Reporter
 from docq.types import Answer

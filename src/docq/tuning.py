@@ -8,65 +8,90 @@ the provenance names.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from docq.errors import UsageError
 
 
-def _tunable(value: Any, why: str) -> Any:
-    return field(default=value, metadata={"why": why})
+def _tunable(value: Any, why: str, low: float, high: float) -> Any:
+    """A decision constant: its default, where it comes from, and the range `--set` accepts."""
+    return field(default=value, metadata={"why": why, "range": (low, high)})
 
 
 @dataclass(frozen=True)
 class Retrieval:
-    rrf_k: int = _tunable(60, "Cormack et al. (2009)'s constant; recall@k in design.md 'Retrieval'")
-    search_pool: int = _tunable(3, "passages searched per passage read (summaries, which-paper); design.md 'Retrieval'")
-    rag_budget: int = _tunable(2048, "tokens of passages for rag; design.md 'Fewer, better tokens'")
+    rrf_k: int = _tunable(60, "Cormack et al. (2009)'s constant; recall@k in design.md 'Retrieval'", 1, 10000)
+    search_pool: int = _tunable(
+        3, "passages searched per passage read (summaries, which-paper); design.md 'Retrieval'", 1, 100
+    )
+    rag_budget: int = _tunable(2048, "tokens of passages for rag; design.md 'Fewer, better tokens'", 64, 1000000)
     reorder_from: int = _tunable(
-        6, "reorder from this many passages: 4 read best in rank order (design.md 'Reordering')"
+        6, "reorder from this many passages: 4 read best in rank order (design.md 'Reordering')", 1, 1000
     )
     neighbours: int = _tunable(
-        1, "sentences kept around a bearing one; without them gold answers were lost (design.md)"
+        1, "sentences kept around a bearing one; without them gold answers were lost (design.md)", 0, 20
     )
 
 
 @dataclass(frozen=True)
 class Router:
-    small_enough: int = _tunable(1500, "one document this small is read whole (design.md 'Small-document rule')")
-    escalate_full_max: int = _tunable(4096, "Self-Route escalation up to this many tokens (design.md 'Escalation')")
-    full_budget: int = _tunable(8192, "full reading budget; past it the 0.5B read worse than rag (design.md)")
-    reread_below: int = _tunable(2048, "documents this short get the question before and after (JRT, design.md)")
-    tokenizer_margin: float = _tunable(1.15, "model tokenizers run up to ~15% longer than cl100k on this prose")
-    summary_opening_share: float = _tunable(0.6, "share of a summary's budget for the document's opening")
+    small_enough: int = _tunable(
+        1500, "one document this small is read whole (design.md 'Small-document rule')", 0, 10000000
+    )
+    escalate_full_max: int = _tunable(
+        4096, "Self-Route escalation up to this many tokens (design.md 'Escalation')", 0, 10000000
+    )
+    full_budget: int = _tunable(
+        8192, "full reading budget; past it the 0.5B read worse than rag (design.md)", 256, 10000000
+    )
+    reread_below: int = _tunable(
+        2048, "documents this short get the question before and after (JRT, design.md)", 0, 10000000
+    )
+    tokenizer_margin: float = _tunable(
+        1.15, "model tokenizers run up to ~15% longer than cl100k on this prose", 1.0, 4.0
+    )
+    summary_opening_share: float = _tunable(0.6, "share of a summary's budget for the document's opening", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class Answer:
-    supported_from: float = _tunable(0.5, "share of a sentence's content words its passages must hold (design.md)")
+    supported_from: float = _tunable(
+        0.5, "share of a sentence's content words its passages must hold (design.md)", 0.0, 1.0
+    )
     # The abstention decision: logistic weights over evidence.FEATURES (corpus_names,
     # corpus_numbers, passage_names, found, repeats, overlap), a bias and a threshold.
     abstain_weights: tuple[float, ...] = _tunable(
         (-8.0, -8.0, 0.0, -6.0, 0.0, 0.0),
         "design.md 'Abstention': set by hand (a fit on 90 tune rows was too weak); repeats 0 by the tune halves",
+        -100,
+        100,
     )
-    abstain_bias: float = _tunable(19.0, "design.md 'Abstention'")
+    abstain_bias: float = _tunable(19.0, "design.md 'Abstention'", -100, 100)
     abstain_threshold: float = _tunable(
-        0.74, "design.md 'Abstention': best tune F1 with the added abstentions >= 0.8 precise (bench/abstention.py)"
+        0.74,
+        "design.md 'Abstention': best tune F1 with the added abstentions >= 0.8 precise (bench/abstention.py)",
+        0.0,
+        2.0,
     )
 
 
 @dataclass(frozen=True)
 class Parsing:
-    second_opinion_below: float = _tunable(0.75, "a PDF page scoring under this is read by pypdf too (design.md 'PDF')")
-    title_size: float = _tunable(0.97, "lines within 3% of the largest type are the title (design.md 'Titles')")
+    second_opinion_below: float = _tunable(
+        0.75, "a PDF page scoring under this is read by pypdf too (design.md 'PDF')", 0.0, 1.0
+    )
+    title_size: float = _tunable(
+        0.97, "lines within 3% of the largest type are the title (design.md 'Titles')", 0.0, 1.0
+    )
 
 
 @dataclass(frozen=True)
 class Memo:
-    memory_budget: int = _tunable(3000, "tokens of corpus memory for drafting (design.md 'Memo')")
-    max_clues: int = _tunable(6, "retrieval queries drafted per question (design.md 'Memo')")
-    evidence_passages: int = _tunable(3, "passages the drafter reads to name the bridge (design.md 'Memo')")
+    memory_budget: int = _tunable(3000, "tokens of corpus memory for drafting (design.md 'Memo')", 100, 1000000)
+    max_clues: int = _tunable(6, "retrieval queries drafted per question (design.md 'Memo')", 1, 50)
+    evidence_passages: int = _tunable(3, "passages the drafter reads to name the bridge (design.md 'Memo')", 0, 50)
 
 
 @dataclass(frozen=True)
@@ -85,7 +110,8 @@ class Tuning:
             group: Any = getattr(tuning, group_name) if group_name in _GROUPS else None
             if group is None or name not in {f.name for f in fields(group)}:
                 raise UsageError(f"--set {dotted}: no such setting; known: {', '.join(names())}")
-            value = _convert(raw, getattr(group, name), dotted)
+            field_ = next(f for f in fields(group) if f.name == name)
+            value = _convert(raw, getattr(group, name), dotted, field_.metadata["range"])
             changed: dict[str, Any] = {group_name: dataclasses.replace(group, **{name: value})}
             tuning = dataclasses.replace(tuning, **changed)
         return tuning
@@ -107,22 +133,29 @@ def names() -> list[str]:
     return [name for name, _, _ in Tuning().describe()]
 
 
-def _convert(raw: str, current: Any, dotted: str) -> Any:
+def _convert(raw: str, current: Any, dotted: str, bounds: tuple[float, float]) -> Any:
+    """The value as the constant's type, finite and within its range, else a usage error."""
+    low, high = bounds
     try:
         if isinstance(current, bool):
             return raw.strip().lower() in ("1", "true", "yes", "on")
         if isinstance(current, int):
-            return int(raw)
-        if isinstance(current, float):
-            return float(raw)
-        if isinstance(current, tuple):
-            values = tuple(float(v) for v in raw.replace(",", " ").split())
-            if len(values) != len(current):
+            value: Any = int(raw)
+            numbers: tuple[float, ...] = (value,)
+        elif isinstance(current, float):
+            value = float(raw)
+            numbers = (value,)
+        elif isinstance(current, tuple):
+            value = numbers = tuple(float(v) for v in raw.replace(",", " ").split())
+            if len(value) != len(current):
                 raise ValueError(f"expected {len(current)} numbers")
-            return values
+        else:
+            return raw
+        if not all(math.isfinite(n) and low <= n <= high for n in numbers):
+            raise ValueError(f"must be between {low:g} and {high:g}")
+        return value
     except ValueError as exc:
         raise UsageError(f"--set {dotted}={raw}: {exc}") from None
-    return raw
 
 
 def parse_assignments(items: list[str] | None) -> dict[str, str]:

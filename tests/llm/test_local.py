@@ -96,8 +96,7 @@ def test_saved_prefix_is_reused_by_the_next_process_and_corruption_is_survived(
     second = fresh()
     warm = second.complete(_messages("Where is Normandy?"), max_tokens=8)
     second.close()
-    assert warm.cached_tokens >= entries[0].tokens - 1
-    assert warm.prefill_ms < cold.prefill_ms
+    assert warm.cached_tokens >= entries[0].tokens - 1  # what it saves in time is bench/kv_reuse.py's
 
     entries[0].path.write_bytes(b"garbage" * 100)  # a damaged file must not be trusted
     third = fresh()

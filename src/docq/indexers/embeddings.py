@@ -45,15 +45,20 @@ class LlamaEmbedder(EmbeddingFunction[Documents]):
     def _load(self) -> Llama:
         from llama_cpp import Llama
 
-        return Llama(
-            model_path=self.model_path,
-            embedding=True,
-            n_ctx=MAX_SEQUENCE,
-            n_batch=MAX_SEQUENCE,
-            n_ubatch=MAX_SEQUENCE,
-            n_threads=self.n_threads,
-            n_gpu_layers=self.n_gpu_layers,
-            verbose=False,
+        from docq.llm.local import load_quietly
+
+        return load_quietly(
+            Path(self.model_path),
+            lambda: Llama(
+                model_path=self.model_path,
+                embedding=True,
+                n_ctx=MAX_SEQUENCE,
+                n_batch=MAX_SEQUENCE,
+                n_ubatch=MAX_SEQUENCE,
+                n_threads=self.n_threads,
+                n_gpu_layers=self.n_gpu_layers,
+                verbose=False,
+            ),
         )
 
     def __call__(self, input: Documents) -> Embeddings:

@@ -15,13 +15,12 @@ and stay loaded for the object's life, so a second question pays no loading.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docq.config import Settings, load_settings
+from docq.config import Settings, load_settings, with_overrides
 from docq.errors import DocqError, UsageError
 from docq.library.index import DocumentIndex
 from docq.llm.backend import LLM, TokenSink
@@ -59,7 +58,7 @@ class Library:
         if settings is None:
             settings = load_settings(overrides)
         elif overrides:
-            settings = dataclasses.replace(settings, **overrides)
+            settings = with_overrides(settings, overrides)
         self.settings = settings
         self.reporter = reporter
         self._reader: DocumentIndex | None = None
@@ -183,10 +182,12 @@ class Library:
         on_route: RouteListener | None = None,
     ) -> Answer:
         """Answer from the documents, with citations; `route` forces rag, memo or full
-        (None: the router decides), `shape` the answer's shape (None: read from the
-        question). `on_text` receives the answer as it is generated."""
+        (None: the `route` setting, "auto" by default: the router decides), `shape` the
+        answer's shape (None: the `shape` setting, else read from the question). `on_text`
+        receives the answer as it is generated."""
         from docq.pipeline.ask import ask
 
+        route = self.settings.route if route is None else route
         if self.index.counts().chunks == 0:
             raise DocqError(f"the index at {self.settings.data_dir} is empty; run `docq ingest PATH` first")
         return ask(
@@ -221,6 +222,7 @@ class Library:
         its own beside the models, with this library's settings."""
         from docq.evaluation.runner import run_eval
 
+        route = self.settings.route if route is None else route
         return run_eval(
             Path(set_dir),
             self.settings,

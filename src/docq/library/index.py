@@ -37,7 +37,7 @@ from docq.pipeline.corpus import Health, RepairReport
 from docq.progress import SILENT, Reporter
 from docq.store.catalog import Catalog, CatalogCounts, check_data_dir
 from docq.store.writes import refuse_links_under
-from docq.text import CONNECTORS, analyze
+from docq.text import analyze
 from docq.types import Chunk, FileRecord, Page, ScoredChunk
 
 LEGACY_BM25 = "bm25.pkl"  # release 1-3 pickled BM25 here; never read, removed on the next save
@@ -358,22 +358,23 @@ class DocumentIndex:
         return self.catalog.extractors(record.id)
 
     def coverage(self, term: str) -> float:
-        """1.0 when the corpus writes `term`: a word in any of its forms (BM25's vocabulary),
-        a name of several words as that phrase in some chunk; else the share of its words
-        the corpus writes (a number only whole). pipeline.evidence explains the matching."""
-        from docq.pipeline.evidence import is_number, phrase_key
+        """How far the corpus writes `term` (pipeline.evidence.term_coverage: the one rule
+        for the corpus and the passages)."""
+        from docq.pipeline.evidence import term_coverage
 
-        bm25 = self.bm25()
-        words = [w for w in analyze(term) if w not in CONNECTORS]
-        if not words:
-            return 1.0
-        known = [bm25.has_word(w, exact=is_number(w)) for w in words]
-        if len(words) == 1 or not all(known):
-            return sum(known) / len(words) * (0.99 if len(words) > 1 else 1.0)
+        return term_coverage(term, self)
+
+    def has_word(self, word: str, exact: bool = False) -> bool:
+        """The corpus writes this word in some form (BM25's vocabulary), or `exact`ly."""
+        words = analyze(word)
+        return bool(words) and self.bm25().has_word(words[0], exact=exact)
+
+    def has_phrase(self, term: str) -> bool:
+        """Some chunk writes these words as one phrase (looked for among BM25's best ten)."""
+        from docq.pipeline.evidence import phrase_key
+
         key = phrase_key(term)
-        if any(key in phrase_key(hit.chunk.indexed_text()) for hit in self.search(term, 10, dense=False)):
-            return 1.0
-        return 0.99  # every word, never together
+        return any(key in phrase_key(hit.chunk.indexed_text()) for hit in self.search(term, 10, dense=False))
 
     def whole_document(self, record: FileRecord) -> Chunk:
         """A file as one passage, offsets as in its chunks (pages joined as at ingest)."""

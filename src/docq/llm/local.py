@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from docq import interrupts
 from docq.errors import ModelError
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
     from docq.llm.kvcache import KVCache
 
+T = TypeVar("T")
 PASSAGE_MEMORY = 512 * 2**20  # passage states kept in memory (chat, eval); the disk cache holds more
 
 # For GGUFs without a template: ChatML, which most instruct models accept.
@@ -60,8 +63,9 @@ class LocalLLM:
         self.kv_cache = kv_cache
 
         def load(context: int) -> Llama:
-            try:
-                return Llama(
+            return load_quietly(
+                model_path,
+                lambda: Llama(
                     model_path=str(model_path),
                     n_ctx=context,
                     n_threads=n_threads,
@@ -72,9 +76,8 @@ class LocalLLM:
                     type_k=kv.ggml_type,
                     type_v=kv.ggml_type,
                     verbose=False,
-                )
-            except ValueError as exc:  # llama-cpp-python reports every load failure as ValueError
-                raise ModelError(f"{model_path}: llama.cpp could not load it ({exc})") from None
+                ),
+            )
 
         interrupts.install()
         # llama.cpp logs through a Python callback while loading; passage reuse needs a
@@ -443,6 +446,21 @@ def stable_prefix(rendered: Rendered, prompt: Prompt) -> int | None:
     if prompt.stable <= 0 or not prompt.messages or len(rendered.spans) != len(prompt.messages):
         return None
     return rendered.spans[-1][0] + prompt.stable
+
+
+def load_quietly(path: Path, make: Callable[[], T]) -> T:
+    """`make()` a llama.cpp model, or raise ModelError in one line. A file llama.cpp cannot
+    load leaves a half-made object whose destructor fails noisily ("Exception ignored
+    in..."): it is collected here, with such reports silenced, before the error is raised."""
+    quiet, sys.unraisablehook = sys.unraisablehook, lambda _unraisable: None
+    try:
+        return make()
+    except ValueError as exc:  # llama-cpp-python reports every load failure as ValueError
+        reason = " ".join(str(exc).split())
+    finally:
+        gc.collect()
+        sys.unraisablehook = quiet
+    raise ModelError(f"{path}: llama.cpp could not load it ({reason}); is it a whole GGUF file?")
 
 
 def _abort_on_interrupt(model: Llama) -> object:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from docq import interrupts
 from docq.config import Settings
 from docq.errors import UsageError
 from docq.llm.backend import LLM, TokenSink
@@ -73,6 +74,7 @@ def ask(
     plan = plan_full(ctx, hits)
     search_ms = (time.perf_counter() - search_started) * 1000
     decision = router.decide(question, hits, plan, route, settings.tuning.router)
+    interrupts.check()  # a Ctrl-C a C callback swallowed while loading or searching
     if on_route:
         on_route(decision)
     results = [run_route(decision.route, ctx, question, hits, plan)]

@@ -5,7 +5,8 @@ separate answerable from unanswerable questions (AUC 0.49-0.54, docs/design.md).
 does better: a name or number the question depends on that the documents never write, an
 answer that is not in the passages, an answer made only of the question's own words. These
 are measured as `Evidence` and weighed together by one calibrated decision
-(`AbstentionModel`, fitted on the tune halves; docs/design.md, "Abstention"), instead of a
+(`AbstentionModel`, its weights set by hand and its threshold chosen on the tune halves;
+docs/design.md, "Abstention"), instead of a
 chain of rules each of which refuses on its own.
 
 Matching follows the corpus's writing: a multi-word name is one phrase; a word matches its
@@ -19,8 +20,20 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from typing import Protocol
 
-from docq.text import AUXILIARIES, CONNECTORS, STOPWORDS, WORD, canonical, fold, same_word, sentences, stem
+from docq.text import (
+    AUXILIARIES,
+    CONNECTORS,
+    STOPWORDS,
+    WORD,
+    analyze,
+    canonical,
+    fold,
+    same_word,
+    sentences,
+    stem,
+)
 
 # -- terms as the corpus writes them --------------------------------------------------------
 
@@ -48,21 +61,42 @@ class TextVocabulary:
         key = phrase_key(joined)
         return cls(frozenset(key.split()), key, fold(joined))
 
-    def has_word(self, word: str) -> bool:
+    def has_word(self, word: str, exact: bool = False) -> bool:
         word = canonical(word)
-        return word in self.words or any(same_word(word, w) for w in self.words if w[:3] == word[:3])
+        if word in self.words:
+            return True
+        return not exact and any(same_word(word, w) for w in self.words if w[:3] == word[:3])
+
+    def has_phrase(self, term: str) -> bool:
+        return phrase_key(term) in self.key
 
     def coverage(self, term: str) -> float:
-        """1.0 when the texts write the term (a name as one phrase); else the share of its
-        words they write (a number counts only whole)."""
-        if is_number(term):
-            return 1.0 if fold(term).rstrip("'s’") in self.raw else 0.0
-        if phrase_key(term) in self.key:
-            return 1.0
-        words = [w for w in WORD.findall(term) if fold(w) not in CONNECTORS]
-        if not words:
-            return 1.0
-        return sum(self.has_word(w) for w in words) / len(words) * (0.99 if len(words) > 1 else 1.0)
+        return term_coverage(term, self)
+
+
+class Vocabulary(Protocol):
+    """Texts that can say whether they write a word (in any of its forms, or `exact`ly)
+    and a phrase: the passages read (TextVocabulary) or the whole corpus (its index)."""
+
+    def has_word(self, word: str, exact: bool = False) -> bool: ...
+
+    def has_phrase(self, term: str) -> bool: ...
+
+
+def term_coverage(term: str, texts: Vocabulary) -> float:
+    """How far `texts` write a term of the question: 1.0 when they write it (a name of
+    several words as that phrase, a number only as that very number); else the share of
+    its words they write, at most 0.99 for a name of several words (each word somewhere,
+    never together). The one rule for the corpus and the passages alike."""
+    words = [w for w in analyze(term) if w not in CONNECTORS]
+    if not words:
+        return 1.0
+    known = [texts.has_word(w, exact=is_number(w)) for w in words]
+    if len(words) == 1:
+        return float(known[0])
+    if all(known) and texts.has_phrase(term):
+        return 1.0
+    return sum(known) / len(words) * 0.99
 
 
 # -- the answer's phrase ----------------------------------------------------------------------
@@ -266,15 +300,15 @@ FEATURES = tuple(f.name for f in fields(Evidence))
 @dataclass(frozen=True)
 class AbstentionModel:
     """Logistic odds that the documents do not answer the question: abstain at `threshold`
-    and above. The weights and threshold are fitted on the tune halves (bench/abstention.py)."""
+    and above. The weights are set by hand (a fit on the 90 tune rows learned almost only
+    `found`); the threshold was chosen on the tune halves (bench/abstention.py)."""
 
     weights: tuple[float, ...]  # one per Evidence field, in FEATURES order
     bias: float
     threshold: float
 
     def probability(self, evidence: Evidence) -> float:
-        z = self.bias + sum(w * getattr(evidence, name) for w, name in zip(self.weights, FEATURES))
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+        return _logistic(self.bias + sum(w * getattr(evidence, name) for w, name in zip(self.weights, FEATURES)))
 
     def abstains(self, evidence: Evidence) -> bool:
         return self.probability(evidence) >= self.threshold
@@ -285,7 +319,7 @@ class AbstentionModel:
         z = self.bias
         for w, name in zip(self.weights, FEATURES):
             z += w * getattr(evidence, name) if name in known else min(0.0, w)  # the most answerable case
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))) >= self.threshold
+        return _logistic(z) >= self.threshold
 
     def strongest(self, evidence: Evidence) -> str:
         """The field that pushes hardest toward abstaining (for the reason shown to the user)."""
@@ -294,3 +328,7 @@ class AbstentionModel:
 
 
 _ANSWERABLE = {f.name: f.default for f in fields(Evidence)}
+
+
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -3,7 +3,8 @@
 Signals: the answer shape the question asks for, whether the candidate documents fit
 the full-reading budget and how small they are (one small document is read whole), and
 the retrieval score shape (one clear winner vs a flat list). A route other than rag is
-taken only where held-out measurement showed it pays (docs/design.md, "The router").
+taken only where measurement showed it pays (docs/design.md, "The router", which says
+which of those measurements had a held-out half).
 After a rag answer the router may escalate, Self-Route style (Li et al., 2024): when the
 passages did not hold the answer but the corpus may, read whole documents if they fit.
 """
