@@ -98,6 +98,9 @@ def test_damaged_or_hostile_files_are_refused_never_run(tmp_path: Path) -> None:
         "wrong shape": lambda: np.savez(path, **{**arrays, "doc_len": arrays["doc_len"][:1]}),
         "wrong type": lambda: np.savez(path, **{**arrays, "freqs": arrays["freqs"].astype(np.float32)}),
         "old format": lambda: np.savez(path, **{**arrays, "header": np.array([1, 3], dtype=np.int64)}),
+        "a header claiming 2^40 entries": lambda: path.write_bytes(_claiming(path.read_bytes(), "docs", 2**40)),
+        "compressed members": lambda: np.savez_compressed(path, **arrays),
+        "a link": lambda: (path.unlink(), path.symlink_to("/dev/zero")),
     }
     for name, damage in hostile.items():
         good.save(path)
@@ -105,6 +108,39 @@ def test_damaged_or_hostile_files_are_refused_never_run(tmp_path: Path) -> None:
         assert BM25Index.load(path) is None, name
     assert not marker.exists()
     assert BM25Index.load(tmp_path / "missing.npz") is None
+
+
+def _claiming(npz: bytes, member: str, entries: int) -> bytes:
+    """The archive with one array's header claiming `entries` entries (the bytes unchanged)."""
+    import io
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(npz)) as old, zipfile.ZipFile(out, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == f"{member}.npy":
+                header_end = data.index(b"\n") + 1
+                header = re.sub(rb"\((\d+),\)", f"({entries},)".encode(), data[:header_end])
+                header = header[: header_end - 1].ljust(header_end - 1) + b"\n"  # same length
+                data = header + data[header_end:]
+            new.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def test_zero_length_documents_give_scores_without_warnings(tmp_path: Path) -> None:
+    import warnings
+
+    path = tmp_path / "bm25.npz"
+    BM25Index.build(DOCS, generation=3).save(path)
+    arrays = dict(np.load(path))
+    np.savez(path, **{**arrays, "doc_len": np.zeros_like(arrays["doc_len"])})  # a file that claims empty chunks
+    index = BM25Index.load(path)
+    assert index is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would reach the user's terminal
+        assert index.search("Normandy", 3)
 
 
 def test_a_killed_writers_temporary_file_is_removed_by_the_next_save(tmp_path: Path) -> None:
