@@ -60,7 +60,7 @@ def parse(files: list[Path]) -> None:
         old, _ = legacy_read_pdf(path)
         old_s = time.perf_counter() - started
         started = time.perf_counter()
-        new, title = pdf_reader.read_pdf(path)
+        new, title, _ = pdf_reader.read_pdf(path)
         new_s = time.perf_counter() - started
         totals["old"] += old_s
         totals["new"] += new_s

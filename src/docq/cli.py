@@ -64,7 +64,11 @@ def _fail(message: str, code: int, verbose: bool) -> None:
     if verbose:
         traceback.print_exc(file=sys.stderr)
     print(f"docq: {visible(message)}", file=sys.stderr)
+    _said.add(code)
     raise typer.Exit(code)
+
+
+_said: set[int] = set()  # exit codes whose one line has been printed
 
 
 def handles_errors(fn: F) -> F:
@@ -680,3 +684,9 @@ def run() -> None:
     except KeyboardInterrupt:  # outside a command (parsing its flags): nothing was started
         print("docq: interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exit:
+        # Typer turns a Ctrl-C outside the command itself (while it parses flags or imports)
+        # into a silent exit 130: say it, as everywhere else.
+        if exit.code == 130 and 130 not in _said:
+            print("docq: interrupted", file=sys.stderr)
+        raise

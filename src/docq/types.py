@@ -29,6 +29,7 @@ class DocumentText:
 
     pages: list[Page]
     title: str
+    printed: tuple[str, ...] = ()  # lines on every page, dropped from the text (running headers: venue, year)
 
     @property
     def empty_pages(self) -> int:

@@ -62,7 +62,8 @@ class IsolatedReader:
             if "error" in reply:
                 raise ReadError(str(reply["error"]))
             pages = [Page(number=p["number"], text=p["text"], extractor=p["extractor"]) for p in reply["pages"]]
-            return DocumentText(pages=pages, title=str(reply["title"]))
+            printed = tuple(str(line) for line in reply.get("printed", ()))[:6]
+            return DocumentText(pages=pages, title=str(reply["title"]), printed=printed)
         except (ValueError, KeyError, TypeError):
             self.close()
             raise ReadError("the reader's reply was malformed") from None
@@ -177,6 +178,7 @@ def _serve(memory_mb: int) -> None:
             reply = {
                 "pages": [{"number": p.number, "text": p.text, "extractor": p.extractor} for p in document.pages],
                 "title": document.title,
+                "printed": list(document.printed),
             }
         except BaseException as exc:  # every failure is the file's, never the worker's
             reply = {"error": _reason(exc)}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from docq.errors import ReadError
 from docq.indexers.cleaning import clean_pdf_text, drop_running_lines, text_quality
+from docq.text import fold
 from docq.tuning import Parsing
 from docq.types import Page
 
@@ -111,8 +112,9 @@ def _open_pdfium(path: Path) -> pypdfium2.PdfDocument | ReadError:
         return ReadError(f"corrupt PDF ({_short(exc)})")
 
 
-def read_pdf(path: Path, parsing: Parsing = Parsing()) -> tuple[list[Page], str]:
-    """The pages (numbered from 1, cleaned, running headers dropped) and the title. Below
+def read_pdf(path: Path, parsing: Parsing = Parsing()) -> tuple[list[Page], str, tuple[str, ...]]:
+    """The pages (numbered from 1, cleaned, running headers dropped), the title, and the
+    running lines dropped from page 1 (they often print the venue and year). Below
     `parsing.second_opinion_below` of word-like tokens a PDFium page is checked against
     pypdf; lines within `parsing.title_size` of the largest type on page 1 are its title."""
     if path.stat().st_size == 0:
@@ -131,7 +133,7 @@ def read_pdf(path: Path, parsing: Parsing = Parsing()) -> tuple[list[Page], str]
             texts = [
                 _best_text(document, n, pypdf_pages, parsing.second_opinion_below) for n in range(1, len(document) + 1)
             ]
-            title = _pdf_title(document, parsing.title_size)
+            title = _pdf_title(document, parsing.title_size, texts[0][0] if texts else "")
         finally:
             document.close()
     if not texts:
@@ -140,7 +142,9 @@ def read_pdf(path: Path, parsing: Parsing = Parsing()) -> tuple[list[Page], str]
     pages = [Page(number=n, text=t, extractor=e) for n, (t, (_, e)) in enumerate(zip(cleaned, texts), start=1)]
     if not any(p.text.strip() for p in pages):
         raise ReadError("no extractable text (scanned or image-only PDF; run OCR first)")
-    return pages, title
+    kept = {line.strip() for line in cleaned[0].split("\n")}
+    printed = [line.strip() for line in texts[0][0].split("\n") if line.strip() and line.strip() not in kept]
+    return pages, title, tuple(line[:200] for line in printed[:6])
 
 
 def _best_text(
@@ -181,13 +185,22 @@ def real_title(candidate: str) -> str:
     return title
 
 
-def _pdf_title(document: pypdfium2.PdfDocument, title_size: float) -> str:
-    """The metadata title when it is a real one, else the largest type at the top of page 1."""
+def _pdf_title(document: pypdfium2.PdfDocument, title_size: float, first_page: str) -> str:
+    """The metadata title when it is a real one printed on page 1, else the largest type at
+    the top of page 1. Metadata often holds a template's or a section's name ("Proceedings
+    Template - WORD", "System Model" for the Dynamo paper): a title the page does not print
+    is not the document's."""
     try:
         metadata = real_title(document.get_metadata_dict().get("Title", ""))
     except Exception:  # a damaged info dictionary: fall back to the page
         metadata = ""
+    if metadata and _letters(metadata) not in _letters(first_page[:2000]):
+        metadata = ""
     return metadata or _heading_of_first_page(document, title_size)
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
 def _heading_of_first_page(document: pypdfium2.PdfDocument, title_size: float) -> str:

@@ -9,6 +9,7 @@ becomes a `ReadError` with a one-line reason; nothing here prints.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,12 +57,12 @@ def kind_of(path: Path) -> DocKind | None:
 def read_document(path: Path, kind: DocKind, parsing: Parsing = Parsing()) -> DocumentText:
     """The file's pages and its title (the file name when it offers none)."""
     document = _REGISTRY[kind].read(path, parsing)
-    return document if document.title else DocumentText(pages=document.pages, title=path.stem)
+    return document if document.title else dataclasses.replace(document, title=path.stem)
 
 
 def _pdf(path: Path, parsing: Parsing) -> DocumentText:
-    pages, title = read_pdf(path, parsing)
-    return DocumentText(pages=pages, title=title)
+    pages, title, printed = read_pdf(path, parsing)
+    return DocumentText(pages=pages, title=title, printed=printed)
 
 
 def _text(path: Path, parsing: Parsing) -> DocumentText:
@@ -146,7 +147,7 @@ def markdown_title(text: str) -> str:
     return text_title(text)
 
 
-register(Reader(DocKind.PDF, (".pdf",), "pdfium-2", _pdf))
+register(Reader(DocKind.PDF, (".pdf",), "pdfium-3", _pdf))
 register(Reader(DocKind.TEXT, (".txt", ".text", ".rst"), "text-1", _text))
 register(Reader(DocKind.MARKDOWN, (".md", ".markdown"), "text-1", _markdown))
 

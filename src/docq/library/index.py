@@ -23,6 +23,7 @@ import numpy as np
 from docq.config import Settings
 from docq.errors import DocqError, VectorStoreError, backup_path
 from docq.indexers.bm25 import BM25Index
+from docq.indexers.cards import Card, make_card
 from docq.indexers.embeddings import LlamaEmbedder
 from docq.indexers.hybrid import reciprocal_rank_fusion
 from docq.indexers.vectors import (
@@ -300,6 +301,31 @@ class DocumentIndex:
 
     def set_title(self, record: FileRecord, title: str) -> None:
         self.catalog.set_title(record.id, title)
+
+    def card_of(self, record: FileRecord) -> Card | None:
+        text = self.catalog.cards().get(record.id, "")
+        return Card.from_json(text) if text else None
+
+    def set_card(self, record: FileRecord, card: str) -> None:
+        self.catalog.set_card(record.id, card)
+
+    _cards: tuple[int, list[tuple[FileRecord, Card]]] | None = None
+
+    def cards(self) -> list[tuple[FileRecord, Card]]:
+        """Every document with its card, in path order; a card missing or damaged in the
+        catalog (an index from before cards) is made from the stored pages, in memory."""
+        generation = self.catalog.generation()
+        if self._cards is not None and self._cards[0] == generation:
+            return self._cards[1]
+        stored = self.catalog.cards()
+        found = []
+        for record in sorted(self.catalog.files(), key=lambda r: r.path):
+            card = Card.from_json(stored[record.id]) if stored.get(record.id) else None
+            if card is None:
+                card = make_card(record.title or Path(record.path).stem, self.catalog.pages(record.id))
+            found.append((record, card))
+        self._cards = (generation, found)
+        return found
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts)

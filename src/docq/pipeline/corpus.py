@@ -10,6 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
+from docq.indexers.cards import Card
 from docq.indexers.vectors import DAMAGED
 from docq.types import Chunk, FileRecord, Page, ScoredChunk
 
@@ -40,6 +41,9 @@ class Corpus(Protocol):
 
     def generation(self) -> int:
         """Changes whenever the documents do (caches of derived text key on it)."""
+
+    def cards(self) -> list[tuple[FileRecord, Card]]:
+        """Every document with its card (indexers.cards), in path order."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,10 @@ class IndexWriter(Corpus, Protocol):
     def touch(self, record: FileRecord, size: int, mtime_ns: int) -> None: ...
 
     def set_title(self, record: FileRecord, title: str) -> None: ...
+
+    def card_of(self, record: FileRecord) -> Card | None: ...
+
+    def set_card(self, record: FileRecord, card: str) -> None: ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 

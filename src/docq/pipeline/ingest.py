@@ -19,6 +19,7 @@ import numpy as np
 from docq.config import Settings
 from docq.errors import DocqError, ReadError
 from docq.hashing import sha256_file
+from docq.indexers.cards import make_card
 from docq.indexers.chunking import ChunkingOptions, chunk_document
 from docq.indexers.isolated import IsolatedReader
 from docq.indexers.readers import (
@@ -262,7 +263,9 @@ class _Ingestor:
         chunked = time.perf_counter()
         embeddings = self._embed(path, [c.indexed_text() for c in chunks])
         embedded = time.perf_counter()
+        card = make_card(document.title, pages, document.printed)
         self.index.store_file(
+            card=card.to_json(),
             path=str(path),
             size=st.st_size,
             mtime_ns=st.st_mtime_ns,
@@ -303,6 +306,9 @@ class _Ingestor:
             text = next((p.text for p in self.index.pages_of(record)), "")
             title = markdown_title(text) if record.kind is DocKind.MARKDOWN else text_title(text)
             self.index.set_title(record, title or Path(record.path).stem)
+        if self.index.card_of(record) is None:  # indexed before cards existed
+            card = make_card(record.title or Path(record.path).stem, self.index.pages_of(record))
+            self.index.set_card(record, card.to_json())
         return "skipped"
 
 

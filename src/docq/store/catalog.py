@@ -274,6 +274,7 @@ class Catalog:
         pages: Sequence[Page],
         chunks: Sequence[Chunk],
         embeddings: np.ndarray,
+        card: str = "",
     ) -> FileRecord:
         """Store a file's new content in one transaction, status 'pending' until indexed."""
         tokens = sum(c.tokens for c in chunks)
@@ -285,8 +286,21 @@ class Catalog:
                 self._conn.execute("DELETE FROM files WHERE id=?", (old[0],))
             cur = self._conn.execute(
                 "INSERT INTO files (path, size, mtime_ns, sha256, kind, pages, tokens, status, chunking, ingested_at, "
-                "title, reader) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                (path, size, mtime_ns, sha256, kind.value, len(pages), tokens, chunking, time.time(), title, reader),
+                "title, reader, card) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                (
+                    path,
+                    size,
+                    mtime_ns,
+                    sha256,
+                    kind.value,
+                    len(pages),
+                    tokens,
+                    chunking,
+                    time.time(),
+                    title,
+                    reader,
+                    card,
+                ),
             )
             file_id = int(cur.lastrowid or 0)
             self._conn.executemany(
@@ -323,6 +337,13 @@ class Catalog:
     def mark_ready(self, file_ids: Iterable[int]) -> None:
         with self._transaction():
             self._conn.executemany("UPDATE files SET status='ready' WHERE id=?", [(i,) for i in file_ids])
+
+    def cards(self) -> dict[int, str]:
+        """Each file's card (JSON text as stored: indexers.cards reads it), '' when not made."""
+        return {int(row[0]): str(row[1]) for row in self._conn.execute("SELECT id, card FROM files")}
+
+    def set_card(self, file_id: int, card: str) -> None:
+        self._conn.execute("UPDATE files SET card=? WHERE id=?", (card, file_id))
 
     def set_title(self, file_id: int, title: str) -> None:
         self._conn.execute("UPDATE files SET title=? WHERE id=?", (title, file_id))

@@ -65,6 +65,11 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE files SET reader = CASE kind WHEN 'pdf' THEN 'pypdf-0' ELSE 'text-1' END;
     UPDATE pages SET extractor = 'pypdf' WHERE file_id IN (SELECT id FROM files WHERE kind = 'pdf');
     """,
+    # 4: a card per file (indexers.cards: title, authors, year, abstract, names as printed),
+    # JSON made at ingest; '' until made (an index from before: the next ingest makes it).
+    """
+    ALTER TABLE files ADD COLUMN card TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 
