@@ -7,7 +7,6 @@ the environment names, the config file keys and `docq doctor` all derive from it
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import sys
 from collections.abc import Mapping
@@ -55,7 +54,6 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     models_dir: Path = field(default_factory=_default_models_dir)
     model: str = "qwen2.5-coder-1.5b"
-    draft_model: str = "qwen2.5-coder-0.5b"
     embed_model: str = "all-minilm-l6-v2"
     n_ctx: int = 16384
     n_threads: int = 0
@@ -106,11 +104,6 @@ class Settings:
         return self.cache_dir / "kv-cache"
 
     @property
-    def memory_dir(self) -> Path:
-        key = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:16]
-        return self.cache_dir / "memory" / key
-
-    @property
     def threads(self) -> int:
         """0 means: every core this process may use."""
         if self.n_threads > 0:
@@ -134,12 +127,6 @@ _KNOBS: tuple[Knob, ...] = (
     Knob("data_dir", "where the catalog and indexes live", "DOCQ_HOME"),
     Knob("models_dir", "where assembled model files are kept", "DOCQ_MODELS_DIR"),
     Knob("model", "answer model: a known name, a .gguf path, or hf:ORG/REPO/FILE.gguf", "DOCQ_MODEL", group="model"),
-    Knob(
-        "draft_model",
-        "light model that drafts memo clues (MemoRAG's split: light drafter, strong answerer)",
-        "DOCQ_DRAFT_MODEL",
-        group="model",
-    ),
     Knob("embed_model", "embedding model: all-minilm-l6-v2 or a BERT .gguf path", "DOCQ_EMBED_MODEL", group="embed"),
     Knob("n_ctx", "model context size in tokens", "DOCQ_N_CTX", group="model"),
     Knob("n_threads", "CPU threads (0: all cores available)", "DOCQ_N_THREADS", group="model"),

@@ -89,9 +89,9 @@ class Parsing:
 
 @dataclass(frozen=True)
 class Memo:
-    memory_budget: int = _tunable(3000, "tokens of corpus memory for drafting (design.md 'Memo')", 100, 1000000)
-    max_clues: int = _tunable(6, "retrieval queries drafted per question (design.md 'Memo')", 1, 50)
-    evidence_passages: int = _tunable(3, "passages the drafter reads to name the bridge (design.md 'Memo')", 0, 50)
+    memory_budget: int = _tunable(
+        3000, "tokens of cards read as the collection's memory (design.md 'Collection questions')", 100, 1000000
+    )
 
 
 @dataclass(frozen=True)

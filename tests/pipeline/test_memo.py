@@ -1,83 +1,83 @@
+"""The memo route: questions about the collection as a whole, read from its cards."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from docq.pipeline.routes.memo import parse_clues
-
-from ..conftest import SAMPLES, ingest, make_settings
+from docq.pipeline.question import Collection, Question
 
 
-def test_parses_the_requested_form() -> None:
-    clues = parse_clues(
-        "Draft answer: Jonny Craig\nSub-questions: How many bands was Jonny Craig in?; How many bands was Pete Doherty in?\n"
-        "Key phrases: Jonny Craig; Pete Doherty; bands"
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Which of my papers use a quorum?", Collection.DOCUMENTS),
+        ("Which papers rely on leases as part of their design?", Collection.DOCUMENTS),
+        ("Do I have any machine-learning papers in this folder?", Collection.DOCUMENTS),
+        ("What is in this folder?", Collection.DOCUMENTS),
+        ("How do Dynamo and Bigtable differ in the consistency they give clients?", Collection.COMPARE),
+        ("What do the Raft and ZooKeeper papers have in common?", Collection.COMMON),
+        ("Which came first: the Raft paper or the FLP paper?", Collection.CHRONOLOGY),
+        ("How does MapReduce deal with stragglers?", Collection.NONE),
+        ("Which is older, Rollo or William?", Collection.NONE),  # no document in question
+        ("Who was the duke in the battle of Hastings?", Collection.NONE),
+    ],
+)
+def test_what_a_question_asks_of_the_collection(text: str, kind: Collection) -> None:
+    assert Question.read(text).collection is kind
+
+
+def test_the_words_before_paper_name_a_document() -> None:
+    names = Question.read("Which came first: the end-to-end arguments paper or the FLP impossibility paper?").names
+    assert "end-to-end arguments" in names and "FLP impossibility" in names
+
+
+@pytest.mark.slow
+def test_collection_questions_name_and_cite_each_document(tmp_path: Path) -> None:
+    """Three small documents; the tiny model answers, so the answer's content is not judged,
+    only that what docq shows comes from the collection: documents named by title and
+    cited, named documents resolved, the memory's KV state reused by the next question."""
+    from docq.library import Library
+    from docq.pipeline.routes.memo import asks_collection, entries_of, named_entries
+    from docq.types import Route
+
+    from ..conftest import ingest, make_settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "raft.md").write_text(
+        "# Raft: Understandable Consensus\n\nDiego Ongaro, 2014.\n\nRaft is a consensus algorithm with a strong "
+        "leader. Clients send all requests to the leader, which replicates log entries to a majority of servers."
     )
-    assert clues.draft == "Jonny Craig"
-    assert clues.subquestions == ("How many bands was Jonny Craig in?", "How many bands was Pete Doherty in?")
-    assert clues.phrases == ("Jonny Craig", "Pete Doherty", "bands")
-    assert clues.queries()[0] == "How many bands was Jonny Craig in?"
-    assert len(clues.queries()) == 5  # "Jonny Craig" appears twice but is queried once
-
-
-def test_tolerates_markdown_bullets_and_missing_parts() -> None:
-    clues = parse_clues("**Draft answer:** 1911\n\n**Key phrases:**\n- Rollo\n- treaty of Saint-Clair-sur-Epte\n")
-    assert clues.draft == "1911"
-    assert clues.subquestions == ()
-    assert clues.phrases == ("Rollo", "treaty of Saint-Clair-sur-Epte")
-
-
-def test_unlabelled_reply_becomes_key_phrases() -> None:
-    clues = parse_clues("Normandy; Vikings\nRollo")
-    assert clues.phrases == ("Normandy", "Vikings", "Rollo")
-    assert clues.draft == ""
-
-
-def test_template_echo_is_not_a_query() -> None:
-    assert parse_clues("Draft answer: <your best short guess>").queries() == []
-
-
-@pytest.mark.e2e
-def test_clues_from_the_real_model_parse_into_queries(tmp_path: Path) -> None:
-    """Draft with the default light drafter on the bundled samples: whatever it writes must
-    parse into usable retrieval queries (not the template, not empty)."""
-    from docq.library.index import DocumentIndex
-    from docq.llm.loading import open_llm
-    from docq.pipeline.routes import RouteContext
-    from docq.pipeline.routes.memo import draft_clues
-
-    settings = make_settings(tmp_path / "data", n_ctx=8192)
-    ingest([SAMPLES], settings)
-    llm = open_llm(settings, model=settings.draft_model)
-    try:
-        with DocumentIndex(settings) as index:
-            clues, drafting = draft_clues(
-                RouteContext(index, llm, settings), llm, "Which treaty gave Rollo his lands, and with whom?"
-            )
-            queries = clues.queries()
-            assert drafting.prompt_tokens > drafting.cached_tokens >= 0
-            assert 1 <= len(queries) <= 6
-            assert all("<" not in q and len(q) > 1 for q in queries)
-            # every query actually retrieves something from the collection
-            assert all(index.search(q, 2) for q in queries)
-    finally:
-        llm.close()
-
-
-def test_run_on_sub_questions_and_comma_phrases_are_split() -> None:
-    clues = parse_clues(
-        "Sub-questions: Who makes Bisquick? Where is it headquartered?\n"
-        "Key phrases: Bisquick, General Mills, headquarters\nDraft answer: Minnesota"
+    (docs / "zookeeper.md").write_text(
+        "# ZooKeeper: Wait-free Coordination\n\nPatrick Hunt, 2010.\n\nZooKeeper serves reads locally from any "
+        "server; writes go through the leader and are agreed by a majority with Zab."
     )
-    assert clues.subquestions == ("Who makes Bisquick?", "Where is it headquartered?")
-    assert clues.phrases == ("Bisquick", "General Mills", "headquarters")
-
-
-def test_the_bridge_the_drafter_names_is_the_first_query() -> None:
-    clues = parse_clues(
-        "Depends on: the actor who played Joe MacMillan\nSub-questions: Who played Joe MacMillan?\n"
-        "Key phrases: Halt and Catch Fire\nDraft answer: Lee Pace"
+    (docs / "pagerank.md").write_text(
+        "# PageRank: Bringing Order to the Web\n\nLarry Page, 1998.\n\nPageRank ranks web pages by the random "
+        "surfer model over the link graph."
     )
-    assert clues.bridge == "the actor who played Joe MacMillan"
-    assert clues.queries()[0] == "the actor who played Joe MacMillan"
+    settings = make_settings(tmp_path / "data", model="smollm2-135m")
+    ingest([docs], settings)
+    with Library(settings=settings) as library:
+        corpus = library.index
+        entries = entries_of(corpus)
+        assert [Path(e.record.path).name for e in entries] == ["pagerank.md", "raft.md", "zookeeper.md"]
+        assert entries[1].card.title == "Raft: Understandable Consensus" and entries[1].card.year == 2014
+        compare = Question.read("How do Raft and ZooKeeper differ in how they serve reads?")
+        assert [Path(e.record.path).name for e in named_entries(corpus, entries, compare)] == [
+            "raft.md",
+            "zookeeper.md",
+        ]
+        assert asks_collection(corpus, compare)
+        assert not asks_collection(corpus, Question.read("How does Raft elect a leader?"))
+        first = library.ask("Which of my papers are about consensus?")
+        assert first.route is Route.MEMO
+        if not first.abstained:
+            titles = {e.card.title for e in entries}
+            for part in first.text.split("; "):
+                assert part.rsplit(" [", 1)[0] in titles  # named by a real title
+            assert first.citations and all(c.source.startswith(str(docs)) for c in first.citations)
+        second = library.ask("Which of my papers mention the web?")
+        assert second.tokens.cached > 0  # the collection's memory was not read again

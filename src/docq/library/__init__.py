@@ -63,7 +63,6 @@ class Library:
         self.reporter = reporter
         self._reader: DocumentIndex | None = None
         self._llm: LLM | None = None
-        self._drafter: LLM | None = None
         self._embedder: LlamaEmbedder | None = None
 
     # -- resources, loaded on first use ------------------------------------------------------
@@ -97,23 +96,10 @@ class Library:
             self._llm = open_llm(self.settings, self.reporter)
         return self._llm
 
-    @property
-    def drafter(self) -> LLM:
-        """The memo route's light model (`draft_model`), unless it is the answer model."""
-        wanted = self.settings.draft_model
-        if not wanted or wanted == self.settings.model or self.settings.llm_url:
-            return self.llm
-        if self._drafter is None:
-            from docq.llm.loading import open_llm
-
-            self._drafter = open_llm(self.settings, self.reporter, model=wanted)
-        return self._drafter
-
     def close(self) -> None:
-        for model in (self._drafter, self._llm):
-            if model is not None:
-                model.close()
-        self._drafter = self._llm = None
+        if self._llm is not None:
+            self._llm.close()
+        self._llm = None
         self._close_reader()
 
     def _close_reader(self) -> None:

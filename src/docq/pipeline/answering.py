@@ -109,7 +109,7 @@ def _quote(text: str, at: int, length: int) -> str:
     return " ".join(text[spans[0][0] : spans[-1][1]].split())
 
 
-def _citation(corpus: Corpus, passage: Chunk, at: int, length: int) -> Citation:
+def citation_of(corpus: Corpus, passage: Chunk, at: int, length: int) -> Citation:
     """A citation of the sentence at `at` in `passage`, with the page that holds it."""
     chunk, page = corpus.locate(passage.source, passage.char_start + at)
     holder = chunk if chunk is not None and passage.ordinal < 0 else passage
@@ -135,13 +135,13 @@ def cite(
         if span is not None and all(p.id != passage.id for p, _, _ in found):
             found.append((passage, span[1], span[2] - span[1]))
     if found:
-        return tuple(_citation(corpus, passage, at, length) for passage, at, length in found[:3])
+        return tuple(citation_of(corpus, passage, at, length) for passage, at, length in found[:3])
     stems = question.stems | content_stems(answer)
     best = max(passages, key=lambda p: len(stems & content_stems(p.text)))
-    return (_citation(corpus, best, _best_sentence(best, stems), 0),)
+    return (citation_of(corpus, best, best_sentence(best, stems), 0),)
 
 
-def _best_sentence(passage: Chunk, stems: Set[str]) -> int:
+def best_sentence(passage: Chunk, stems: Set[str]) -> int:
     """Offset of the passage sentence sharing the most content stems with `stems`."""
     best, best_at = -1, 0
     for a, b in sentence_spans(passage.text):
@@ -390,7 +390,7 @@ def _document_answer(
         chosen.setdefault(passages[i].source, passages[i])
     titles = [p.title or Path(p.source).stem for p in chosen.values()]
     citations = tuple(
-        _citation(corpus, p, _best_sentence(p, content_stems(explanation or title)), 0)
+        citation_of(corpus, p, best_sentence(p, content_stems(explanation or title)), 0)
         for p, title in zip(chosen.values(), titles)
     )
     return AnswerDraft(
@@ -424,7 +424,7 @@ def _long_answer(
     citations = []
     for i in order:
         claim_text = " ".join(c.text for c in kept if i in c.cited)
-        citations.append(_citation(corpus, passages[i], _best_sentence(passages[i], content_stems(claim_text)), 0))
+        citations.append(citation_of(corpus, passages[i], best_sentence(passages[i], content_stems(claim_text)), 0))
     sentences = tuple(AnswerSentence(c.text, tuple(order[i] for i in c.cited)) for c in kept)
 
     def marked(sentence: AnswerSentence) -> str:

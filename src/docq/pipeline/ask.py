@@ -18,6 +18,7 @@ from docq.pipeline.corpus import Corpus
 from docq.pipeline.question import Question, Shape
 from docq.pipeline.routes import RouteContext, run_route, widen
 from docq.pipeline.routes.full import plan_full
+from docq.pipeline.routes.memo import asks_collection
 from docq.types import Answer, Route, Timings, TokenCounts
 
 RouteListener = Callable[[router.Decision], None]
@@ -30,10 +31,6 @@ class Models(Protocol):
     @property
     def llm(self) -> LLM:
         """The answer model."""
-
-    @property
-    def drafter(self) -> LLM:
-        """The light model that drafts memo clues."""
 
 
 def read_question(text: str, shape: Shape | None, llm: LLM) -> Question:
@@ -63,7 +60,7 @@ def ask(
     if shape is None and settings.shape != "auto":
         shape = Shape(settings.shape)
     question = read_question(text, shape, models.llm)
-    ctx = RouteContext(corpus, models.llm, settings, on_text, lambda: models.drafter)
+    ctx = RouteContext(corpus, models.llm, settings, on_text)
     search_started = time.perf_counter()
     # A wider pool than top_k: the full route's candidate documents come from it too.
     # summaries and "which paper" choose among more passages than are read
@@ -73,7 +70,8 @@ def ask(
         hits = widen(corpus, hits, question.parts, settings.top_k, settings.tuning.retrieval.rrf_k)[:pool]
     plan = plan_full(ctx, hits)
     search_ms = (time.perf_counter() - search_started) * 1000
-    decision = router.decide(question, hits, plan, route, settings.tuning.router)
+    collection = route is None and asks_collection(corpus, question)
+    decision = router.decide(question, hits, plan, route, settings.tuning.router, collection)
     interrupts.check()  # a Ctrl-C a C callback swallowed while loading or searching
     if on_route:
         on_route(decision)

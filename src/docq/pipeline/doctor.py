@@ -128,12 +128,6 @@ def run_doctor(
 
     if speed and report.checks[-1].ok:
         _check(report, "answer speed", question_time)
-    if settings.draft_model:
-        _check(
-            report,
-            "draft model",
-            lambda: str(resolve_answer_model(settings.draft_model, settings.models_dir, reporter)),
-        )
     _check(
         report,
         "embedding model",

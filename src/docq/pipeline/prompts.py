@@ -94,7 +94,9 @@ ANSWER_TOKENS: dict[Shape, int] = {
 
 def _quote(text: str) -> str:
     # A document cannot close its own quotation: neutralise look-alike tags.
-    return text.replace("</document>", "</ document>").replace("<document", "< document")
+    for tag in ("document", "collection"):
+        text = text.replace(f"</{tag}>", f"</ {tag}>").replace(f"<{tag}", f"< {tag}")
+    return text
 
 
 def label(chunk: Chunk) -> str:
@@ -152,29 +154,46 @@ def answer_prompt(
     return Prompt((Message("system", ANSWER_SYSTEM), Message("user", user)), stable=stable, reusable=reusable)
 
 
-MEMO_SYSTEM = (
-    "You know a collection of documents only through the memory below: one line per document. "
-    "Help search it for the answer to a question. " + _GUARD.replace("<document>", "<memory>")
+COLLECTION_SYSTEM = (
+    "You answer questions about a collection of the user's documents, using only what the collection's lines "
+    f"and the passages say. When they do not answer, you reply {NOT_FOUND}. " + _GUARD
 )
+_COLLECTION_INSTRUCTIONS = {
+    "documents": (
+        "Which documents does the question ask for? Judge every document by its line in the collection and by its "
+        "passages. Reply with the ids of every document that qualifies, like [D2][D7], each followed by a few words "
+        f"saying why. If no document qualifies, reply {NOT_FOUND}."
+    ),
+    "compare": (
+        "Answer in two or three sentences: what each document the question names says about it, and how they "
+        "differ. After each sentence cite the ids of the documents it comes from, like [D2] or [D2][D5]."
+    ),
+    "common": (
+        "Answer in one or two sentences: what the documents the question names have in common on it. After each "
+        "sentence cite the ids of the documents it comes from, like [D2][D5]."
+    ),
+    "chronology": (
+        "Answer from the years the collection's lines print for the documents the question names: name the "
+        "document that answers and its year, then the years of the others, in one or two sentences. After each "
+        "sentence cite the ids of the documents it comes from, like [D2]. Say so where a year is not printed."
+    ),
+}
+COLLECTION_TOKENS = 160  # a list of ids with a few words each, or two or three cited sentences
 
 
-def draft_prompt(question: str, memory: str, passages: Sequence[Chunk] = ()) -> Prompt:
-    """Ask the light model for clues: what the question depends on (a bridge), sub-questions,
-    key phrases and a draft answer, from the global memory (MemoRAG) and the passages the
-    question itself retrieved (IRCoT: the evidence names the bridge a guess would miss).
-    The memory is the same for every question: a prefix worth keeping."""
-    quoted = f"<memory>\n{_quote(memory)}\n</memory>\n\n"
-    found = f"Passages found for the question:\n{documents_block(passages)}\n\n" if passages else ""
-    user = (
-        f"{quoted}{found}Question: {question}\n\n"
-        "Name the person, work or thing the question depends on without naming it, as the passages name it; "
-        "break the question into simpler sub-questions, list the names or phrases to search for, then guess "
-        "the answer."
+def collection_prompt(question: Question, memory: Sequence[str], passages: Sequence[tuple[str, Chunk]]) -> Prompt:
+    """The memo route's prompt: the collection's memory (one line per document, the same
+    for every question: a prefix worth keeping), the passages read, labelled with their
+    document's id, the instruction for what the question asks of the collection, and the
+    question."""
+    lines = "\n".join(_quote(line) for line in memory)
+    opening = f"The collection, one line per document:\n<collection>\n{lines}\n</collection>\n\n"
+    blocks = "\n\n".join(
+        f'<document id="{ident}" source="{_quote(label(chunk)).replace(chr(34), chr(39))}">\n{_quote(chunk.text)}\n</document>'
+        for ident, chunk in passages
     )
-    return Prompt((Message("system", MEMO_SYSTEM), Message("user", user)), stable=len(quoted))
-
-
-# The small drafter skips parts of a free-form request (measured: mostly a bare guess);
-# a grammar makes every part appear, decomposition first.
-DRAFT_GRAMMAR = r"""root ::= "Depends on: " line "\nSub-questions: " line "\nKey phrases: " line "\nDraft answer: " line
-line ::= [^\n]{2,160}"""
+    found = f"Passages from the documents:\n{blocks}\n\n" if blocks else ""
+    user = (
+        f"{opening}{found}{_COLLECTION_INSTRUCTIONS[question.collection.value]}\n\nQuestion: {question.text}\nAnswer:"
+    )
+    return Prompt((Message("system", COLLECTION_SYSTEM), Message("user", user)), stable=len(opening))

@@ -13,6 +13,7 @@ or no), or asks two things at once (a few sentences that answer both).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -29,6 +30,19 @@ class Shape(str, Enum):
 
 
 SHAPES = tuple(s.value for s in Shape)
+
+
+class Collection(str, Enum):
+    """What a question asks of the collection as a whole (docs/design.md, "Collection
+    questions"); NONE for a question about what one document says."""
+
+    NONE = "none"
+    DOCUMENTS = "documents"  # which of my papers..., which are about X, what is in this folder
+    COMPARE = "compare"  # how do A and B differ
+    COMMON = "common"  # what do A and B have in common
+    CHRONOLOGY = "chronology"  # which of these papers came first
+
+
 _DOCUMENT_NOUNS = "paper|document|article|file|report|essay|study|book|publication|note|memo|chapter"
 _SUMMARY = re.compile(
     r"^\s*(?:summari[sz]e|sum up|give (?:me )?(?:a |an )?(?:summary|overview|gist))\b"
@@ -75,6 +89,61 @@ _SEVERAL_DOCUMENTS = re.compile(
     rf"|\bwhich\s+{_COUNT}\s+(?:of\s+the\s+)?(?:{_DOCUMENT_NOUNS})",
     re.IGNORECASE,
 )
+# The collection as the subject: "my papers", "these papers", "this folder", "do I have".
+_THE_COLLECTION = re.compile(
+    r"\b(?:in|of|among|from|across)\s+(?:my|these|those|the|this|all)\s+(?:\w+\s+)?"
+    r"(?:papers|documents|articles|files|folder|collection|library|reports)\b"
+    r"|\bdo i have\b|\bwhat(?:'s|\s+is)\s+in\s+(?:this|my|the)\s+(?:folder|collection|library)\b",
+    re.IGNORECASE,
+)
+_COMPARE = re.compile(
+    r"\bhow\s+do(?:es)?\b.+\b(?:differ|compare)\b|\bcompared?\s+(?:with|to)\b|\bdifferences?\s+between\b"
+    r"|^\s*(?:compare|contrast)\b",
+    re.IGNORECASE,
+)
+_COMMON = re.compile(r"\bin\s+common\b|\bdo\b.+\bboth\b|\bshare\b", re.IGNORECASE)
+_CHRONOLOGY = re.compile(
+    r"\b(?:came|come|published|written|appeared)\s+(?:out\s+)?first\b"
+    r"|\b(?:older|oldest|newer|newest|most\s+recent|earliest|latest)\b",
+    re.IGNORECASE,
+)
+_DOCUMENT_NOUN = re.compile(rf"\b(?:{_DOCUMENT_NOUNS})s?\b", re.IGNORECASE)
+# "the Raft paper", "the MapReduce and Bigtable papers": what names a document
+_NAMED_PAPER = re.compile(
+    rf"(?:^|[,:;(]|\b(?:the|of|and|or|between|in)\s)\s*([\w'’/.+-]+(?:\s+[\w'’/.+-]+){{0,4}}?)\s+(?:{_DOCUMENT_NOUNS})s?\b",
+    re.IGNORECASE,
+)
+
+
+def collection_kind(text: str, several_documents: bool) -> Collection:
+    """What the question asks of the collection, from its wording. COMPARE, COMMON and
+    CHRONOLOGY hold only once two documents of the collection are found named in it
+    (routes.memo resolves them; a comparison inside one document stays a document
+    question)."""
+    if _CHRONOLOGY.search(text) and _DOCUMENT_NOUN.search(text):
+        return Collection.CHRONOLOGY
+    if _COMMON.search(text) and " and " in text:
+        return Collection.COMMON
+    if _COMPARE.search(text):
+        return Collection.COMPARE
+    if several_documents or _THE_COLLECTION.search(text):
+        return Collection.DOCUMENTS
+    return Collection.NONE
+
+
+def named_documents(text: str, key: Sequence[str]) -> tuple[str, ...]:
+    """What in the question may name a document: its names and numbers, and the words
+    before "paper" ("the FLP impossibility paper", "the MapReduce and Bigtable papers")."""
+    found = list(key)
+    for match in _NAMED_PAPER.finditer(text):
+        words = [w for w in re.split(r"\s+(?:and|or)\s+|,\s*", match.group(1)) if w]
+        for phrase in words:
+            phrase = re.sub(r"^(?:the|a|an|my|these|this)\s+", "", phrase.strip(), flags=re.IGNORECASE)
+            if phrase and fold(phrase) not in STOPWORDS:
+                found.append(phrase)
+    return tuple(dict.fromkeys(found))
+
+
 _PART_BREAK = re.compile(rf"(?:,\s*and|;|\?|\.)\s+(?={_INTERROGATIVE}\b)", re.IGNORECASE)
 
 
@@ -197,20 +266,26 @@ class Question:
     parts: tuple[str, ...] = ()  # the clauses of a question that asks several things
     several_documents: bool = False  # "which papers...", "which two papers...": every one of them
     shape_forced: bool = False  # the user chose the shape (--shape)
+    collection: Collection = Collection.NONE  # what it asks of the collection as a whole
+    names: tuple[str, ...] = ()  # what may name a document of the collection
 
     @classmethod
     def read(cls, text: str, shape: Shape | None = None) -> Question:
         text = " ".join(text.split())
+        several = bool(_SEVERAL_DOCUMENTS.search(text))
+        terms = tuple(key_terms(text))
         return cls(
             text=text,
             shape=shape or shape_of(text),
-            key_terms=tuple(key_terms(text)),
+            key_terms=terms,
             words=frozenset(canonical(w) for w in WORD.findall(text)),
             stems=frozenset(content_stems(text)),
             choices=choices(text),
             parts=parts(text),
-            several_documents=bool(_SEVERAL_DOCUMENTS.search(text)),
+            several_documents=several,
             shape_forced=shape is not None,
+            collection=collection_kind(text, several),
+            names=named_documents(text, terms),
         )
 
     @property

@@ -44,8 +44,15 @@ def describe_plan(plan: FullPlan) -> str:
 
 
 def decide(
-    question: Question, hits: list[ScoredChunk], plan: FullPlan, forced: Route | None = None, tuning: Router = Router()
+    question: Question,
+    hits: list[ScoredChunk],
+    plan: FullPlan,
+    forced: Route | None = None,
+    tuning: Router = Router(),
+    collection: bool = False,
 ) -> Decision:
+    """The route for a question; `collection` when it asks about the collection as a whole
+    (routes.memo.asks_collection: "which of my papers", or two documents named)."""
     if forced is not None:
         if forced is Route.FULL and not plan.documents:
             return Decision(Route.FULL, "forced by --route full, but no document fits the budget")
@@ -54,6 +61,12 @@ def decide(
     asked = f"{question.shape.value} question"
     if not hits:
         return Decision(Route.RAG, "nothing in the index matches the question")
+    if collection:
+        return Decision(
+            Route.MEMO,
+            f"a question about the collection ({question.collection.value}): its cards and "
+            "the best passages of the documents they point to",
+        )
     # One small document costs little more to read whole than its passages and reading it
     # misses nothing; many short ones dilute attention (tuning.router.small_enough).
     if plan.fits and len(plan.documents) == 1 and plan.tokens <= tuning.small_enough:
@@ -70,8 +83,8 @@ def escalation(
     draft: AnswerDraft, question: Question, plan: FullPlan, corpus: Corpus, tried: Route, tuning: Router = Router()
 ) -> Decision | None:
     """Self-Route: after an abstention, is another route worth its cost?"""
-    if not draft.abstained or not draft.retrieval_may_have_missed:
-        return None  # an answer the evidence rejected would not improve by reading more
+    if not draft.abstained or not draft.retrieval_may_have_missed or tried is Route.MEMO:
+        return None  # an answer the evidence rejected would not improve by reading more; nor would one document
     absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
     if absent:
         return None  # the corpus itself never mentions it: no route can find it

@@ -1,4 +1,5 @@
-"""The three ways to answer: rag (retrieved passages), memo (clue-driven retrieval), full (whole documents).
+"""The three ways to answer: rag (retrieved passages), memo (the collection as a whole, from its
+memory of cards), full (whole documents).
 
 What more than one route (or the router) needs lives here: the context a route runs
 in, its result, the full-reading plan, and how retrieved passages are cut to a budget
@@ -23,17 +24,12 @@ from docq.types import Chunk, FileRecord, Route, ScoredChunk
 @dataclass
 class RouteContext:
     """What a route runs with: the documents (a narrow interface, never the catalog), the
-    answer model, the settings, where streamed text goes, and the light drafting model
-    for the routes that want one (loaded only then)."""
+    answer model, the settings and where streamed text goes."""
 
     corpus: Corpus
     llm: LLM
     settings: Settings
     on_text: TokenSink | None = None
-    drafter: Callable[[], LLM] | None = None
-
-    def draft_model(self) -> LLM:
-        return self.drafter() if self.drafter is not None else self.llm
 
     def answer(self, question: Question, passages: Sequence[Chunk], **options: bool) -> AnswerDraft:
         """The answer step over these passages, with this context's model and settings."""
@@ -53,7 +49,7 @@ class RouteContext:
 class RouteResult:
     draft: AnswerDraft
     retrieve_ms: float
-    clues: tuple[str, ...] = ()
+    clues: tuple[str, ...] = ()  # memo: the documents its memory chose to read
     side_generations: tuple[Generation, ...] = ()  # model calls besides the answer (memo's drafting)
 
 
@@ -69,7 +65,7 @@ class FullPlan:
 
 def widen(corpus: Corpus, hits: list[ScoredChunk], queries: Sequence[str], k: int, rrf_k: int) -> list[ScoredChunk]:
     """The question's own ranking fused with the rankings of further queries (the parts of
-    a compound question, memo's clues): the question stays the strongest voice (weight 2),
+    a compound question): the question stays the strongest voice (weight 2),
     the others widen the net, so a passage only another query finds still gets a place."""
     rankings: dict[str, list[str]] = {"question": [h.chunk.id for h in hits]}
     by_id = {h.chunk.id: h for h in hits}
