@@ -78,6 +78,7 @@ class Settings:
     follow_symlinks: bool = False
     cache_max_mb: int = 2048
     kv_reuse: str = "off"
+    kv_recompute: int = 16
     tuning: Tuning = field(default_factory=Tuning)  # decision constants (docq.tuning), swept with --set
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -195,6 +196,12 @@ _KNOBS: tuple[Knob, ...] = (
     ),
     Knob("follow_symlinks", "follow symlinks that leave the ingested folder", "DOCQ_FOLLOW_SYMLINKS", group="ingest"),
     Knob("cache_max_mb", "size cap of saved KV states (MB)", "DOCQ_CACHE_MAX_MB", group="cache"),
+    Knob(
+        "kv_recompute",
+        "with kv_reuse=passages: tokens at the start of each reused passage computed again with the context before it (EPIC)",
+        "DOCQ_KV_RECOMPUTE",
+        group="model",
+    ),
     Knob(
         "kv_reuse",
         "reuse passages' KV states across questions (APE-style parallel encoding; off: read them in order)",

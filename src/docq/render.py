@@ -254,6 +254,9 @@ def render_status(st: IndexStatus, console: Console) -> None:
             markup=False,
             highlight=False,
         )
+        if f.card is not None and (f.card.year or f.card.authors):
+            year = f"{f.card.year} · " if f.card.year else ""
+            console.print(f"      {year}{visible(f.card.authors)}", markup=False, highlight=False)
 
 
 def _ratio(value: float | None) -> str:

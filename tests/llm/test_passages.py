@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from docq.config import Settings
+from docq.llm.backend import Prompt
 from docq.llm.kvcache import KVCache
 from docq.llm.loading import open_llm
 from docq.llm.local import LocalLLM
@@ -73,3 +75,36 @@ def test_reuse_off_reads_passages_in_order(settings: Settings, tmp_path: Path) -
         assert llm.complete(prompt, max_tokens=4).cached_tokens >= llm.count_tokens(NORMANS_PARAGRAPHS[0])
     finally:
         llm.close()
+
+
+def _next_logits(llm: LocalLLM, prompt: Prompt) -> np.ndarray:
+    """The model's scores for the token after the prompt: llama.cpp's logits of the last
+    decode (max_tokens=1 stops before the token it chose is read)."""
+    import llama_cpp
+
+    llm.complete(prompt, max_tokens=1)
+    row = llama_cpp.llama_get_logits_ith(llm.model.ctx, -1)
+    return np.ctypeslib.as_array(row, shape=(llm.model.n_vocab(),)).astype(np.float64)
+
+
+def test_recomputing_whole_passages_reads_as_in_order_prefill(settings: Settings, tmp_path: Path) -> None:
+    """The boundary recompute (EPIC) at its limit: every token of every reused passage
+    computed again with the whole context before it is in-order prefill, so the scores of
+    the next token agree; states placed without recompute read otherwise."""
+    question = Question.read("Who was the first duke of Normandy?")
+    prompts = [answer_prompt(question, [_chunk(i), _chunk(i + 1), _chunk(i + 2)]) for i in (0, 3)]
+    in_order = open_llm(dataclasses.replace(settings, kv_reuse="off"))
+    expected = [_next_logits(in_order, p) for p in prompts]
+    in_order.close()
+    llm = _open(dataclasses.replace(settings, kv_recompute=100_000), tmp_path)
+    try:
+        for prompt in prompts:
+            llm.complete(prompt, max_tokens=1)  # passage states computed
+        recomputed = [_next_logits(llm, p) for p in prompts]
+        llm.recompute = 0
+        independent = [_next_logits(llm, p) for p in prompts]
+    finally:
+        llm.close()
+    for want, same, other in zip(expected, recomputed, independent):
+        assert np.abs(same - want).max() < 1e-3  # in-order prefill, bit for bit
+        assert np.abs(other - want).max() > 0.1

@@ -68,5 +68,6 @@ def open_llm(settings: Settings, reporter: Reporter = SILENT, model: str | None 
         kv=plan_kv(settings),
         kv_cache=kv_cache(settings),
         kv_reuse=settings.kv_reuse,
+        recompute=settings.kv_recompute,
         identity=model_identity(path),
     )

@@ -53,6 +53,7 @@ class LocalLLM:
         kv_cache: KVCache | None = None,
         identity: str = "",
         kv_reuse: str = "off",
+        recompute: int = 0,
     ) -> None:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -61,6 +62,7 @@ class LocalLLM:
         self.name = model_path.name
         self.kv = kv
         self.kv_cache = kv_cache
+        self.recompute = recompute  # a reused passage's first tokens computed again in context (EPIC)
 
         def load(context: int) -> Llama:
             return load_quietly(
@@ -339,14 +341,17 @@ class LocalLLM:
             if not reusable:
                 self.model.eval(tokens)
                 continue
+            at = self.model.n_tokens
             blob = self._passages.lookup(prefix, tokens)
             if blob is not None:
-                if self._passages.place(blob, len(prefix), tokens, self.model.n_tokens):
-                    reused += len(tokens)
+                if self._passages.place(blob, len(prefix), tokens, at):
+                    reused += len(tokens) - self._passages.refresh(at, tokens, self.recompute)
                     continue
                 self._passages.forget(prefix, tokens)  # damaged or stale: never trusted, recomputed
             blob = self._passages.compute(prefix, tokens)
-            if not self._passages.place(blob, len(prefix), tokens, self.model.n_tokens):
+            if self._passages.place(blob, len(prefix), tokens, at):
+                self._passages.refresh(at, tokens, self.recompute)
+            else:
                 self.model.eval(tokens)  # never expected; reading it as usual is always right
         return reused
 

@@ -134,6 +134,32 @@ class PassageStates:
         self.model.n_tokens = at + len(passage)
         return True
 
+    def refresh(self, at: int, passage: Sequence[int], first: int) -> int:
+        """Compute the first `first` tokens of a passage placed at `at` again, now with the
+        whole context before them (EPIC's fix for independently encoded passages: the
+        boundary tokens are where attention to what precedes matters most). A range in the
+        middle of a sequence cannot be decoded again in place (positions must follow the
+        sequence's last), so it is decoded in the scratch lane over a copy of what precedes
+        (metadata only, one unified cache), then swapped into sequence 0. Returns how many
+        tokens were computed."""
+        import llama_cpp
+
+        first = min(first, len(passage))
+        if first <= 0:
+            return 0
+        memory = llama_cpp.llama_get_memory(self.model.ctx)
+        llama_cpp.llama_memory_seq_rm(memory, SCRATCH, -1, -1)
+        llama_cpp.llama_memory_seq_cp(memory, 0, SCRATCH, 0, at)
+        # The old cells go first: the new ones then take their slots, so the cache is laid
+        # out as an in-order prefill's (with all tokens recomputed it is one, bit for bit).
+        llama_cpp.llama_memory_seq_rm(memory, 0, at, at + first)
+        try:
+            _decode(self.model, passage[:first], at, SCRATCH)
+            llama_cpp.llama_memory_seq_cp(memory, SCRATCH, 0, at, at + first)
+        finally:
+            llama_cpp.llama_memory_seq_rm(memory, SCRATCH, -1, -1)
+        return first
+
     def forget(self, prefix: Sequence[int], passage: Sequence[int]) -> None:
         """Drop a state that did not load (damaged): from memory and from the disk cache."""
         key = self._key(prefix, passage)

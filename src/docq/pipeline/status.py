@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from docq.config import Settings
+from docq.indexers.cards import Card
 from docq.models.files import is_verified
 from docq.models.registry import ANSWER_MODELS
 from docq.pipeline.corpus import Health
@@ -26,11 +27,14 @@ class StatusSource(Protocol):
 
     def extractors(self, record: FileRecord) -> dict[str, int]: ...
 
+    def cards(self) -> list[tuple[FileRecord, Card]]: ...
+
 
 @dataclass(frozen=True)
 class FileStatus:
     record: FileRecord
     extractors: dict[str, int]  # pages per extractor; "none" counts pages without a text layer
+    card: Card | None = None  # what the collection's memory says of it (indexers.cards)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class IndexStatus:
                 "tokens": f.record.tokens,
                 "status": f.record.status,
                 "extractors": f.extractors,
+                "card": asdict(f.card) if f.card else None,
             }
             for f in self.file_list
         ]
@@ -105,5 +110,5 @@ def index_status(index: StatusSource, settings: Settings, with_files: bool = Fal
         answer_model=settings.model,
         answer_model_ready=answer_model_ready(settings),
         embed_model=index.embedding_model() or settings.embed_model,
-        file_list=tuple(FileStatus(r, index.extractors(r)) for r in index.files()) if with_files else (),
+        file_list=tuple(FileStatus(r, index.extractors(r), card) for r, card in index.cards()) if with_files else (),
     )
