@@ -1,14 +1,13 @@
-"""The collection memory at 100-1,000 papers: what it costs in tokens, disk and time.
+"""The collection memory at 100-1,000 papers: what it costs in disk, tokens and time.
 
     python bench/collection_scale.py [--sizes 28 100 300 1000] [--model qwen2.5-coder-0.5b]
 
 A synthetic folder: the 28 shared papers' cards (title, authors, year, abstract as docq
 reads them) written as one markdown file each, repeated with varied names ("... (volume
-k)") up to the size asked. For each size: ingest, then three collection questions asked
-twice in one process (cold: the memory's KV state not yet computed; warm: computed) and
-once more in a new process (the state loaded from the KV cache on disk). Reports the
-memory's size in tokens (all cards, and what `memo.memory_budget` lets a question read),
-prompt tokens, time to first token and the disk the saved states take.
+k)") up to the size asked. For each size: ingest; the cards' size in the catalog and in
+tokens (were they all read); the time to read every card and resolve a question's named
+documents against them; then three "which of my papers" questions and one comparison
+through the memo route: prompt tokens and time per question.
 """
 
 from __future__ import annotations
@@ -55,58 +54,52 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     args = parser.parse_args()
     from docq.library import Library
+    from docq.pipeline.question import Question
+    from docq.pipeline.routes.memo import entries_of, named_entries
 
+    compare = "How do the Dynamo and Bigtable papers differ in the consistency they give clients?"
     rows = []
     for size in args.sizes:
         docs = folder(size)
         settings = scratch_settings(model=args.model)
-        cache = settings.kv_cache_dir
-        shutil.rmtree(cache, ignore_errors=True)  # cold means cold
         started = time.perf_counter()
         ingest([docs], settings)
         ingest_s = time.perf_counter() - started
-        timings: dict[str, list[float]] = {"cold": [], "warm": [], "new process": []}
-        prompt_tokens = []
         with Library(settings=settings) as library:
-            lines = [card_line(f"D{i}", c, r.path) for i, (r, c) in enumerate(library.index.cards(), start=1)]
-            memory = sum(count_tokens(line) for line in lines)
-            for label in ("cold", "warm"):
-                for question in QUESTIONS:
-                    answer = library.ask(question, route="memo")
-                    timings[label].append(answer.timings_ms.prefill / 1000)
-                    prompt_tokens.append(answer.tokens.prompt)
-        with Library(settings=settings) as library:
-            for question in QUESTIONS:
-                timings["new process"].append(library.ask(question, route="memo").timings_ms.prefill / 1000)
-        disk = sum(p.stat().st_size for p in cache.glob("*.kv")) / 2**20 if cache.exists() else 0.0
-        budget = settings.tuning.memo.memory_budget
+            started = time.perf_counter()
+            entries = entries_of(library.index)
+            named = named_entries(library.index, entries, Question.read(compare))
+            resolve_s = time.perf_counter() - started
+            card_bytes = sum(len(e.card.to_json().encode()) for e in entries)
+            card_tokens = sum(count_tokens(card_line(e.ident, e.card, e.record.path)) for e in entries)
+            totals, prompts = [], []
+            for question in (*QUESTIONS, compare):
+                answer = library.ask(question, route="memo")
+                totals.append(answer.timings_ms.total / 1000)
+                prompts.append(answer.tokens.prompt)
         rows.append(
             (
                 size,
                 f"{ingest_s:.0f}s",
-                f"{memory:,}",
-                f"{min(memory, budget):,}" + (" (all)" if memory <= budget else " (filtered)"),
-                f"{median(prompt_tokens):,.0f}",
-                f"{median(timings['cold']):.1f}s",
-                f"{median(timings['warm']):.1f}s",
-                f"{median(timings['new process']):.1f}s",
-                f"{disk:,.0f} MB",
+                f"{card_bytes / 1024:,.0f} KB",
+                f"{card_tokens:,}",
+                f"{resolve_s * 1000:,.0f} ms ({len(named)} named)",
+                f"{median(prompts):,.0f}",
+                f"{median(totals):.1f}s",
             )
         )
         shutil.rmtree(docs, ignore_errors=True)
-    print(f"collection memory at scale ({machine()}, {args.model}, memory_budget {budget:,} cl100k tokens)")
+    print(f"collection memory at scale ({machine()}, {args.model})")
     print(
         table(
             [
                 "papers",
                 "ingest",
-                "all cards (tokens)",
-                "read per question",
+                "cards (catalog)",
+                "cards (tokens, if all read)",
+                "read + resolve",
                 "prompt tokens",
-                "prefill cold",
-                "warm",
-                "new process",
-                "KV disk",
+                "median s",
             ],
             rows,
         )

@@ -89,8 +89,11 @@ class Parsing:
 
 @dataclass(frozen=True)
 class Memo:
-    memory_budget: int = _tunable(
-        3000, "tokens of cards read as the collection's memory (design.md 'Collection questions')", 100, 1000000
+    documents_judged: int = _tunable(
+        6, "documents judged one by one for 'which of my papers' (design.md 'Collection questions')", 1, 100
+    )
+    passages_per_document: int = _tunable(
+        2, "passages read of each document judged or named (design.md 'Collection questions')", 1, 10
     )
 
 

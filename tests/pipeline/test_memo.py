@@ -37,7 +37,7 @@ def test_the_words_before_paper_name_a_document() -> None:
 def test_collection_questions_name_and_cite_each_document(tmp_path: Path) -> None:
     """Three small documents; the tiny model answers, so the answer's content is not judged,
     only that what docq shows comes from the collection: documents named by title and
-    cited, named documents resolved, the memory's KV state reused by the next question."""
+    cited, named documents resolved."""
     from docq.library import Library
     from docq.pipeline.routes.memo import asks_collection, entries_of, named_entries
     from docq.types import Route
@@ -80,4 +80,4 @@ def test_collection_questions_name_and_cite_each_document(tmp_path: Path) -> Non
                 assert part.rsplit(" [", 1)[0] in titles  # named by a real title
             assert first.citations and all(c.source.startswith(str(docs)) for c in first.citations)
         second = library.ask("Which of my papers mention the web?")
-        assert second.tokens.cached > 0  # the collection's memory was not read again
+        assert second.tokens.cached > 0  # one document judged after another: their common opening is read once

@@ -29,6 +29,8 @@ from docq.types import Page
 ABSTRACT_WORDS = 40  # words of the abstract a card keeps
 AUTHOR_WORDS = 24  # words of the author block
 MAX_NAMES = 4
+LINE_AUTHOR_WORDS = 16  # of them, in the memory's line
+LINE_ABSTRACT_WORDS = 28
 _MAX_FIELD = 2000  # characters of any text field read back
 
 _YEAR = re.compile(r"(?<![\d/.-])(19[4-9]\d|20[0-4]\d)(?![\d/])")
@@ -159,8 +161,7 @@ def _names(pages: Sequence[Page], title: str) -> tuple[str, ...]:
 
 
 def card_line(ident: str, card: Card, path: str) -> str:
-    """One document in the collection memory, as the model reads it."""
-    year = f"{card.year} (printed: {card.dated})" if card.year else "year not printed"
-    names = f" Names: {', '.join(card.names)}." if card.names else ""
-    authors = f" By: {card.authors}." if card.authors else ""
-    return f"[{ident}] {card.title} — {Path(path).name}; {year}.{authors} About: {card.abstract}{names}"
+    """One document's card as the model reads it (~75 tokens)."""
+    year = f"{card.year} ({' '.join(card.dated.split()[:10])})" if card.year else "year not printed"
+    authors = f" By: {_words(card.authors, LINE_AUTHOR_WORDS)}." if card.authors else ""
+    return f"[{ident}] {card.title} — {Path(path).name}; {year}.{authors} About: {_words(card.abstract, LINE_ABSTRACT_WORDS)}"

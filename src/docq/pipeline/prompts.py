@@ -94,9 +94,7 @@ ANSWER_TOKENS: dict[Shape, int] = {
 
 def _quote(text: str) -> str:
     # A document cannot close its own quotation: neutralise look-alike tags.
-    for tag in ("document", "collection"):
-        text = text.replace(f"</{tag}>", f"</ {tag}>").replace(f"<{tag}", f"< {tag}")
-    return text
+    return text.replace("</document>", "</ document>").replace("<document", "< document")
 
 
 def label(chunk: Chunk) -> str:
@@ -154,46 +152,22 @@ def answer_prompt(
     return Prompt((Message("system", ANSWER_SYSTEM), Message("user", user)), stable=stable, reusable=reusable)
 
 
-COLLECTION_SYSTEM = (
-    "You answer questions about a collection of the user's documents, using only what the collection's lines "
-    f"and the passages say. When they do not answer, you reply {NOT_FOUND}. " + _GUARD
+JUDGE_SYSTEM = (
+    "You judge whether one of the user's documents is among those a question about their collection asks for, "
+    "using only what the document says. " + _GUARD
 )
-_COLLECTION_INSTRUCTIONS = {
-    "documents": (
-        "Which documents does the question ask for? Judge every document by its line in the collection and by its "
-        "passages. Reply with the ids of every document that qualifies, like [D2][D7], each followed by a few words "
-        f"saying why. If no document qualifies, reply {NOT_FOUND}."
-    ),
-    "compare": (
-        "Answer in two or three sentences: what each document the question names says about it, and how they "
-        "differ. After each sentence cite the ids of the documents it comes from, like [D2] or [D2][D5]."
-    ),
-    "common": (
-        "Answer in one or two sentences: what the documents the question names have in common on it. After each "
-        "sentence cite the ids of the documents it comes from, like [D2][D5]."
-    ),
-    "chronology": (
-        "Answer from the years the collection's lines print for the documents the question names: name the "
-        "document that answers and its year, then the years of the others, in one or two sentences. After each "
-        "sentence cite the ids of the documents it comes from, like [D2]. Say so where a year is not printed."
-    ),
-}
-COLLECTION_TOKENS = 160  # a list of ids with a few words each, or two or three cited sentences
+# The answer is forced to one word: a small model otherwise explains instead of judging.
+YES_OR_NO = 'root ::= "yes" | "no"'
 
 
-def collection_prompt(question: Question, memory: Sequence[str], passages: Sequence[tuple[str, Chunk]]) -> Prompt:
-    """The memo route's prompt: the collection's memory (one line per document, the same
-    for every question: a prefix worth keeping), the passages read, labelled with their
-    document's id, the instruction for what the question asks of the collection, and the
-    question."""
-    lines = "\n".join(_quote(line) for line in memory)
-    opening = f"The collection, one line per document:\n<collection>\n{lines}\n</collection>\n\n"
-    blocks = "\n\n".join(
-        f'<document id="{ident}" source="{_quote(label(chunk)).replace(chr(34), chr(39))}">\n{_quote(chunk.text)}\n</document>'
-        for ident, chunk in passages
-    )
-    found = f"Passages from the documents:\n{blocks}\n\n" if blocks else ""
+def judge_document_prompt(question: Question, card: str, passages: Sequence[Chunk]) -> Prompt:
+    """Is this one document among those "which of my papers ..." asks for? Its card (title,
+    authors, year, abstract) and its passages that best match the question."""
+    body = _quote(card) + "".join(f"\n\n{_quote(p.text)}" for p in passages)
+    source = _quote(passages[0].title if passages and passages[0].title else card.split(" — ")[0])
     user = (
-        f"{opening}{found}{_COLLECTION_INSTRUCTIONS[question.collection.value]}\n\nQuestion: {question.text}\nAnswer:"
+        f'<document id="1" source="{source.replace(chr(34), chr(39))}">\n{body}\n</document>\n\n'
+        f"The user asks about their collection of documents: {question.text}\n"
+        "Is this document one of those the question asks for? Reply yes or no."
     )
-    return Prompt((Message("system", COLLECTION_SYSTEM), Message("user", user)), stable=len(opening))
+    return Prompt((Message("system", JUDGE_SYSTEM), Message("user", user)))

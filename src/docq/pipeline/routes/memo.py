@@ -2,13 +2,21 @@
 (after *MemoRAG*: a memory of the whole corpus guides what is read).
 
 The memory is the collection's cards (indexers.cards: each document's title, authors,
-year and abstract as printed), one line per document, the same for every question so its
-KV state is computed once and reused (`Prompt.stable`). It picks what is read: the
-documents a question names (compare, common ground, chronology) or, for "which of my
-papers ...", every document whose best passage or card bears on it. The answer model reads
-the memory and those passages and names every document that qualifies, each cited, or
-says none does. Past `memo.memory_budget` tokens (a folder of hundreds of papers) only the
-cards of the documents retrieval ranks highest are read.
+year and abstract as printed, made at ingest). It decides what is read and how:
+
+- "which of my papers ...": the documents retrieval ranks highest are each judged on their
+  own, from the card and the document's best passages, yes or no; the answer names every
+  document judged yes by its title, each cited, or says none qualifies. "What is in this
+  folder?" lists every card.
+- compare, common ground, chronology: the documents the question names (resolved against
+  the cards: titles, file names, authors, abstracts) are read through their cards (which
+  carry the printed date and authors) and their best passages, and answered in a few
+  cited sentences.
+
+Judging one document at a time is what a small model does well; asked to list every
+qualifying id from all the cards and passages at once (~4,000 tokens), the 1.5B named one
+or two of the two to four (docs/design.md, "Collection questions"). The cost does not grow
+with the collection: six documents are judged whatever its size.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docq.indexers.cards import Card, card_line
-from docq.indexers.tokens import count_tokens
+from docq.llm.backend import Generation
 from docq.pipeline import prompts
 from docq.pipeline.answering import (
     Abstention,
@@ -30,22 +38,16 @@ from docq.pipeline.answering import (
     abstention_model,
     best_sentence,
     citation_of,
-    refuses,
     weigh_terms,
 )
 from docq.pipeline.compression import compress
 from docq.pipeline.corpus import Corpus
-from docq.pipeline.evidence import TextVocabulary
-from docq.pipeline.grounding import ground
-from docq.pipeline.question import Collection, Question
+from docq.pipeline.question import Collection, Question, Shape
 from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, register
-from docq.text import STOPWORDS, analyze, content_stems, fold, same_word
+from docq.text import STOPWORDS, analyze, canonical, content_stems, same_word
 from docq.types import AnswerSentence, Chunk, Citation, FileRecord, Route, ScoredChunk
 
-_ID = re.compile(r"\[\s*D\s*(\d+)\s*\]", re.IGNORECASE)
-SEARCH_POOL = 60  # passages searched to rank documents for the question
-DOCUMENTS_READ = 6  # documents whose best passage is read for "which of my papers"
-PER_NAMED = 2  # passages read of each document a question names
+SEARCH_POOL = 60  # passages searched to rank documents for the question (10 per document judged)
 
 
 @dataclass(frozen=True)
@@ -111,29 +113,12 @@ def asks_collection(corpus: Corpus, question: Question) -> bool:
     return len(named_entries(corpus, entries_of(corpus), question)) >= 2
 
 
-def _memory(entries: Sequence[Entry], ranked: Sequence[Entry], budget: int) -> list[Entry]:
-    """The cards read: all of them when they fit `budget` tokens (the same memory for every
-    question: its KV state is reused), else those of the best-ranked documents that fit,
-    in collection order."""
-    lines = {e.ident: card_line(e.ident, e.card, e.record.path) for e in entries}
-    if sum(count_tokens(line) for line in lines.values()) <= budget:
-        return list(entries)
-    kept: list[Entry] = []
-    used = 0
-    for entry in [*ranked, *entries]:
-        cost = count_tokens(lines[entry.ident])
-        if entry in kept or used + cost > budget:
-            continue
-        kept.append(entry)
-        used += cost
-    return sorted(kept, key=lambda e: int(e.ident[1:]))
-
-
 def _passages_for(
     ctx: RouteContext, question: Question, hits: Sequence[ScoredChunk], entries: Sequence[Entry]
 ) -> tuple[list[Entry], list[Chunk]]:
     """The documents ranked for the question and the passages read: for named documents
     their best passages; else the best passage of each of the top documents."""
+    memo = ctx.settings.tuning.memo
     by_path = {e.record.path: e for e in entries}
     pool = ctx.corpus.search(question.text, SEARCH_POOL) if len(hits) < SEARCH_POOL else list(hits)
     ranked: list[Entry] = []
@@ -146,10 +131,13 @@ def _passages_for(
             ranked.append(entry)
         best.setdefault(entry.ident, []).append(hit.chunk)
     if question.collection is Collection.DOCUMENTS:
-        chosen = [(e, best[e.ident][:1]) for e in ranked[:DOCUMENTS_READ]]
+        chosen = [(e, best[e.ident][: memo.passages_per_document]) for e in ranked[: memo.documents_judged]]
     else:
         named = named_entries(ctx.corpus, entries, question)
-        chosen = [(e, best.get(e.ident, [])[:PER_NAMED] or ctx.corpus.chunks_of(e.record)[:1]) for e in named]
+        chosen = [
+            (e, best.get(e.ident, [])[: memo.passages_per_document] or ctx.corpus.chunks_of(e.record)[:1])
+            for e in named
+        ]
         ranked = [*named, *[e for e in ranked if e not in named]]
     cut = ctx.settings.compress
     neighbours = ctx.settings.tuning.retrieval.neighbours
@@ -162,6 +150,8 @@ def answer_collection(ctx: RouteContext, question: Question, hits: Sequence[Scor
     entries = entries_of(corpus)
     if not entries:
         return abstain(Abstention.NO_PASSAGES, "the index holds no documents")
+    if question.collection is Collection.DOCUMENTS and not _asks_about_anything(question):
+        return _everything(corpus, entries)  # "What is in this folder?"
     ranked, passages = _passages_for(ctx, question, hits, entries)
     abstention = abstention_model(ctx.settings.tuning)
     evidence = weigh_terms(corpus, question, passages)
@@ -171,118 +161,119 @@ def answer_collection(ctx: RouteContext, question: Question, hits: Sequence[Scor
             abstain(Abstention.MISSING_TERMS, f"the documents never write {', '.join(repr(t) for t in absent[:3])}"),
             evidence=evidence,
         )
-    memory = _memory(entries, ranked, ctx.settings.tuning.memo.memory_budget)
-    by_path = {e.record.path: e for e in entries}
-    labelled = [(by_path[p.source].ident, p) for p in passages]
-    prompt = prompts.collection_prompt(question, [card_line(e.ident, e.card, e.record.path) for e in memory], labelled)
-    generation = ctx.llm.complete(
-        prompt,
-        max_tokens=ctx.settings.max_answer_tokens or prompts.COLLECTION_TOKENS,
-        on_text=ctx.on_text,
-    )
-    reply = generation.text.strip()
-    read = tuple(f"{p.id}@{p.char_start}-{p.char_end}" for p in passages)
-    if not reply or refuses(reply) or not _ID.search(reply):
-        return dataclasses.replace(
-            abstain(Abstention.MODEL, "the model found no document that answers", generation, evidence), read=read
-        )
-    shown = {e.ident: e for e in memory} | {by_path[p.source].ident: by_path[p.source] for p in passages}
     if question.collection is Collection.DOCUMENTS:
-        draft = _documents_answer(corpus, question, reply, shown, passages, generation)
+        draft = _judge_each(ctx, question, ranked[: ctx.settings.tuning.memo.documents_judged], passages)
     else:
-        draft = _sentences_answer(corpus, reply, shown, passages, generation, ctx.settings.tuning.answer.supported_from)
-    return dataclasses.replace(draft, evidence=evidence, read=read)
+        draft = _from_named(ctx, question, ranked, passages)
+    return dataclasses.replace(draft, evidence=evidence)
 
 
-def _evidence_of(corpus: Corpus, entry: Entry, passages: Sequence[Chunk]) -> list[Chunk]:
-    """What shows a document: its passages read, else its opening (title, authors, abstract)."""
-    own = [p for p in passages if p.source == entry.record.path]
-    return own or corpus.chunks_of(entry.record)[:1]
+_COLLECTION_WORDS = frozenset(
+    "paper papers document documents article articles file files folder collection library report reports "
+    "my these this those have any which what about there ones one in of do i are is".split()
+)
 
 
-def _cite(corpus: Corpus, entry: Entry, passages: Sequence[Chunk], said: str) -> Citation:
-    chunks = _evidence_of(corpus, entry, passages)
-    stems = content_stems(said)
-    chunk = max(chunks, key=lambda c: len(stems & content_stems(c.text)))
-    return citation_of(corpus, chunk, best_sentence(chunk, stems), 0)
+def _asks_about_anything(question: Question) -> bool:
+    """Does a "which of my papers" question name a subject, or ask for the whole folder?"""
+    return bool({canonical(w) for w in question.words} - _COLLECTION_WORDS - STOPWORDS)
 
 
-def _writes_the_terms(corpus: Corpus, entry: Entry, question: Question) -> bool:
-    """Does the document write one of the names the question asks about ("Java", "Xeon")?
-    A document named for a name it never writes is not one that answers."""
-    terms = [t for t in question.key_terms if t not in question.names or len(question.key_terms) == 1]
-    asked = [t for t in terms if fold(t) not in {"i", "my", "which"}]
-    if not asked:
-        return True
-    vocabulary = TextVocabulary.of(c.text for c in corpus.chunks_of(entry.record))
-    return any(vocabulary.coverage(t) >= 1.0 for t in asked)
+def _everything(corpus: Corpus, entries: Sequence[Entry]) -> AnswerDraft:
+    """What is in the folder: every document by title, each cited at its opening."""
+    citations = tuple(
+        citation_of(corpus, corpus.chunks_of(e.record)[0], 0, 0) for e in entries if corpus.chunks_of(e.record)
+    )
+    titles = [e.card.title or Path(e.record.path).stem for e in entries]
+    return AnswerDraft(
+        text="; ".join(f"{t} [{n}]" for n, t in enumerate(titles, start=1)),
+        abstained=False,
+        reason="",
+        citations=citations,
+        generation=None,
+        sentences=tuple(AnswerSentence(t, (n,)) for n, t in enumerate(titles)),
+    )
 
 
-def _documents_answer(
-    corpus: Corpus,
-    question: Question,
-    reply: str,
-    shown: dict[str, Entry],
-    passages: Sequence[Chunk],
-    generation: object,
+def _judge_each(
+    ctx: RouteContext, question: Question, candidates: Sequence[Entry], passages: Sequence[Chunk]
 ) -> AnswerDraft:
-    """ "Which of my papers ...": every document the model named that the memory or the
-    passages showed it and that writes what the question asks about, by title, each cited."""
-    picked = [shown[f"D{n}"] for n in dict.fromkeys(_ID.findall(reply)) if f"D{n}" in shown]
-    kept = [e for e in picked if _writes_the_terms(corpus, e, question)]
+    """ "Which of my papers ...": each candidate document judged on its own, from its card
+    and its best passage, yes or no (a small model lists one or two of several documents
+    when asked for all at once; asked of one document at a time it judges each). The
+    documents judged yes, by title, each cited."""
+    kept: list[Entry] = []
+    generations: list[Generation] = []
+    for entry in candidates:
+        own = [p for p in passages if p.source == entry.record.path]
+        prompt = prompts.judge_document_prompt(question, card_line("1", entry.card, entry.record.path), own)
+        generation = ctx.llm.complete(prompt, max_tokens=2, grammar=prompts.YES_OR_NO)
+        generations.append(generation)
+        if generation.text.strip().lower().startswith("yes"):
+            kept.append(entry)
+    spent = _total(generations)
     if not kept:
-        reason = "the documents the model named never write what the question asks about" if picked else ""
-        return abstain(Abstention.UNSUPPORTED if picked else Abstention.MODEL, reason or "no document named")
-    citations = tuple(_cite(corpus, e, passages, f"{question.text} {reply}") for e in kept)
+        return abstain(Abstention.MODEL, f"none of the {len(candidates)} documents read qualifies", spent)
+    citations = tuple(_cite(ctx.corpus, e, passages, question.text) for e in kept)
     titles = [e.card.title or Path(e.record.path).stem for e in kept]
     return AnswerDraft(
         text="; ".join(f"{t} [{n}]" for n, t in enumerate(titles, start=1)),
         abstained=False,
         reason="",
         citations=citations,
-        generation=generation,  # type: ignore[arg-type]
+        generation=spent,
         sentences=tuple(AnswerSentence(t, (n,)) for n, t in enumerate(titles)),
+        read=tuple(f"{p.id}@{p.char_start}-{p.char_end}" for p in passages),
     )
 
 
-def _sentences_answer(
-    corpus: Corpus,
-    reply: str,
-    shown: dict[str, Entry],
-    passages: Sequence[Chunk],
-    generation: object,
-    supported_from: float,
+def _cite(corpus: Corpus, entry: Entry, passages: Sequence[Chunk], said: str) -> Citation:
+    """Where a document shows it qualifies: its passage read that best matches what was
+    said, else its opening."""
+    chunks = [p for p in passages if p.source == entry.record.path] or corpus.chunks_of(entry.record)[:1]
+    stems = content_stems(said)
+    chunk = max(chunks, key=lambda c: len(stems & content_stems(c.text)))
+    return citation_of(corpus, chunk, best_sentence(chunk, stems), 0)
+
+
+def _total(generations: Sequence[Generation]) -> Generation:
+    """Several model calls counted as one (tokens and time add up)."""
+    return Generation(
+        text=" ".join(g.text.strip() for g in generations),
+        prompt_tokens=sum(g.prompt_tokens for g in generations),
+        generated_tokens=sum(g.generated_tokens for g in generations),
+        cached_tokens=sum(g.cached_tokens for g in generations),
+        prefill_ms=sum(g.prefill_ms for g in generations),
+        generate_ms=sum(g.generate_ms for g in generations),
+    )
+
+
+def _from_named(
+    ctx: RouteContext, question: Question, ranked: Sequence[Entry], passages: Sequence[Chunk]
 ) -> AnswerDraft:
-    """Compare, common ground, chronology: the model's sentences that what they cite
-    supports (the cited documents' cards and passages), each cited."""
-    order = list(shown)
-    texts = [
-        f"{card_line(i, shown[i].card, shown[i].record.path)}\n"
-        + "\n".join(c.text for c in _evidence_of(corpus, shown[i], passages))
-        for i in order
-    ]
-    numbered = _ID.sub(lambda m: f"[{order.index('D' + m.group(1)) + 1}]" if "D" + m.group(1) in order else "", reply)
-    claims = ground(numbered, texts, supported_from)
-    kept = [c for c in claims if c.support >= supported_from and not refuses(c.text)]
-    if not kept:
-        return abstain(Abstention.UNSUPPORTED, "the documents support none of the model's sentences", generation)  # type: ignore[arg-type]
-    cited: dict[int, int] = {}
-    for claim in kept:
-        for i in claim.cited:
-            cited.setdefault(i, len(cited))
-    citations = tuple(
-        _cite(corpus, shown[order[i]], passages, " ".join(c.text for c in kept if i in c.cited)) for i in cited
-    )
-    sentences = tuple(AnswerSentence(c.text, tuple(cited[i] for i in c.cited)) for c in kept)
-    text = " ".join(s.text + " " + "".join(f"[{n + 1}]" for n in s.citations) for s in sentences)
-    return AnswerDraft(
+    """Compare, common ground, chronology: a few cited sentences over the named documents'
+    best passages and their cards (title, authors, the line that dates them, as printed)."""
+    named = {p.source for p in passages}
+    cards = [_card_passage(e) for e in ranked if e.record.path in named]
+    return ctx.answer(dataclasses.replace(question, shape=Shape.EXPLAIN), [*cards, *passages])
+
+
+def _card_passage(entry: Entry) -> Chunk:
+    """A document's card as a passage the answer step can read and cite (at its opening)."""
+    card = entry.card
+    parts = [card.title, f"By: {card.authors}" if card.authors else "", f"Dated: {card.dated}" if card.dated else ""]
+    text = ". ".join(p for p in parts if p)
+    return Chunk(
+        id=f"card:{entry.record.id}",
+        source=entry.record.path,
+        ordinal=-1,
         text=text,
-        abstained=False,
-        reason="",
-        citations=citations,
-        generation=generation,  # type: ignore[arg-type]
-        sentences=sentences,
-        dropped=len(claims) - len(kept),
+        tokens=len(text.split()),
+        char_start=0,
+        char_end=0,
+        page_start=1 if entry.record.kind.value == "pdf" else None,
+        page_end=None,
+        title=card.title,
     )
 
 
