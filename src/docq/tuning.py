@@ -92,6 +92,9 @@ class Memo:
     documents_judged: int = _tunable(
         6, "documents judged one by one for 'which of my papers' (design.md 'Collection questions')", 1, 100
     )
+    judge_threshold: float = _tunable(
+        0.5, "p(yes) from which a judged document qualifies (design.md 'Collection questions')", 0.0, 1.0
+    )
     passages_per_document: int = _tunable(
         2, "passages read of each document judged or named (design.md 'Collection questions')", 1, 10
     )

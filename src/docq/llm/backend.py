@@ -71,6 +71,10 @@ class LLM(Protocol):
         """Answer a chat; `grammar` (GBNF) constrains the output, `on_text` receives it as it
         streams. A Prompt's stable prefix may be served from a KV cache."""
 
+    def judge(self, prompt: Prompt | Sequence[Message], options: Sequence[str]) -> tuple[dict[str, float], Generation]:
+        """How likely the model's reply starts with each option (one word each: "yes",
+        "no"), as probabilities over the options, and the call itself."""
+
     def close(self) -> None:
         """Free the model or connection."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -277,6 +278,24 @@ class LocalLLM:
             for passage, reusable in pieces_of_prompt[1:]:
                 if reusable:
                     self._passages.forget(prefix, passage)
+
+    def judge(self, prompt: Prompt | Sequence[Message], options: Sequence[str]) -> tuple[dict[str, float], Generation]:
+        """The model's own probabilities for the first token of each option (in lower and
+        capital case), read from its logits after the prompt, normalised over the options."""
+        import llama_cpp
+        import numpy as np
+
+        generation = self.complete(prompt, max_tokens=1)  # the prompt read; logits of its last token kept
+        row = llama_cpp.llama_get_logits_ith(self.model.ctx, -1)
+        logits = np.ctypeslib.as_array(row, shape=(self.model.n_vocab(),)).astype(np.float64)
+        scores = {}
+        for option in options:
+            ids = {self.tokenize(form)[0] for form in (option, option.capitalize()) if self.tokenize(form)}
+            scores[option] = float(np.logaddexp.reduce([logits[i] for i in ids]))
+        top = max(scores.values())
+        weights = {o: math.exp(s - top) for o, s in scores.items()}
+        total = sum(weights.values())
+        return {o: w / total for o, w in weights.items()}, generation
 
     # -- KV reuse ----------------------------------------------------------------------
 

@@ -124,6 +124,14 @@ class RemoteLLM:
             generate_ms=(done - first) * 1000,
         )
 
+    def judge(self, prompt: Prompt | Sequence[Message], options: Sequence[str]) -> tuple[dict[str, float], Generation]:
+        """A server's reply read as a choice (its probabilities are not asked for): the
+        option it starts with gets 1."""
+        generation = self.complete(prompt, max_tokens=2)
+        said = generation.text.strip().lower()
+        chosen = next((o for o in options if said.startswith(o.lower())), None)
+        return {o: 1.0 if o == chosen else 0.0 for o in options}, generation
+
     def close(self) -> None:
         self._client.close()
 

@@ -90,6 +90,8 @@ def ask(
     final = results[-1]
     if final.draft.abstained:
         reason += f"; not found: {final.draft.reason}"
+    elif final.draft.reason:
+        reason += f"; {final.draft.reason}"
     elif final.draft.dropped:
         reason += f"; dropped {final.draft.dropped} sentence(s) the cited passages do not support"
     generations = [g for r in results for g in (*r.side_generations, r.draft.generation) if g is not None]

@@ -156,8 +156,6 @@ JUDGE_SYSTEM = (
     "You judge whether one of the user's documents is among those a question about their collection asks for, "
     "using only what the document says. " + _GUARD
 )
-# The answer is forced to one word: a small model otherwise explains instead of judging.
-YES_OR_NO = 'root ::= "yes" | "no"'
 
 
 def judge_document_prompt(question: Question, card: str, passages: Sequence[Chunk]) -> Prompt:

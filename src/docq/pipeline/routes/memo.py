@@ -44,7 +44,7 @@ from docq.pipeline.compression import compress
 from docq.pipeline.corpus import Corpus
 from docq.pipeline.question import Collection, Question, Shape
 from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, register
-from docq.text import STOPWORDS, analyze, canonical, content_stems, same_word
+from docq.text import STOPWORDS, WORD, analyze, canonical, content_stems, same_word
 from docq.types import AnswerSentence, Chunk, Citation, FileRecord, Route, ScoredChunk
 
 SEARCH_POOL = 60  # passages searched to rank documents for the question (10 per document judged)
@@ -120,7 +120,18 @@ def _passages_for(
     their best passages; else the best passage of each of the top documents."""
     memo = ctx.settings.tuning.memo
     by_path = {e.record.path: e for e in entries}
-    pool = ctx.corpus.search(question.text, SEARCH_POOL) if len(hits) < SEARCH_POOL else list(hits)
+    if question.collection is Collection.DOCUMENTS:
+        # "Which of the systems in my papers ..." searched as what it asks ("systems ...
+        # Java"): the collection's framing matches every paper alike. BM25 ranks the
+        # documents: a rare word the question turns on (Java, Xeon, MySQL) decides it
+        # (design.md, "Collection questions": 26 of 29 qualifying documents in the top 6 on
+        # the tune half, 20 with the whole question fused).
+        subject = " ".join(w for w in WORD.findall(question.text) if canonical(w) not in _COLLECTION_WORDS)
+        pool = ctx.corpus.search(subject or question.text, SEARCH_POOL, dense=False)
+        seen = {h.chunk.id for h in pool}
+        pool += [h for h in ctx.corpus.search(subject or question.text, SEARCH_POOL) if h.chunk.id not in seen]
+    else:
+        pool = ctx.corpus.search(question.text, SEARCH_POOL) if len(hits) < SEARCH_POOL else list(hits)
     ranked: list[Entry] = []
     best: dict[str, list[Chunk]] = {}
     for hit in pool:
@@ -204,22 +215,26 @@ def _judge_each(
     documents judged yes, by title, each cited."""
     kept: list[Entry] = []
     generations: list[Generation] = []
+    threshold = ctx.settings.tuning.memo.judge_threshold
+    judged = []
     for entry in candidates:
         own = [p for p in passages if p.source == entry.record.path]
         prompt = prompts.judge_document_prompt(question, card_line("1", entry.card, entry.record.path), own)
-        generation = ctx.llm.complete(prompt, max_tokens=2, grammar=prompts.YES_OR_NO)
+        chances, generation = ctx.llm.judge(prompt, ("yes", "no"))
         generations.append(generation)
-        if generation.text.strip().lower().startswith("yes"):
+        judged.append(f"{Path(entry.record.path).name}={chances['yes']:.2f}")
+        if chances["yes"] >= threshold:
             kept.append(entry)
     spent = _total(generations)
+    reason = f"p(yes): {', '.join(judged)}"
     if not kept:
-        return abstain(Abstention.MODEL, f"none of the {len(candidates)} documents read qualifies", spent)
+        return abstain(Abstention.MODEL, f"none of the {len(candidates)} documents read qualifies ({reason})", spent)
     citations = tuple(_cite(ctx.corpus, e, passages, question.text) for e in kept)
     titles = [e.card.title or Path(e.record.path).stem for e in kept]
     return AnswerDraft(
         text="; ".join(f"{t} [{n}]" for n, t in enumerate(titles, start=1)),
         abstained=False,
-        reason="",
+        reason=reason,
         citations=citations,
         generation=spent,
         sentences=tuple(AnswerSentence(t, (n,)) for n, t in enumerate(titles)),
