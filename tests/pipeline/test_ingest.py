@@ -243,13 +243,13 @@ def test_ingest_rebuilds_a_lost_vector_store_from_the_catalog(settings: Settings
 
 def _as_written_by_release_1(catalog_path: Path) -> None:
     """Turn a catalog back into what docq's first release wrote (schema 1: no titles, no
-    readers, no sha256 index), as if the index had been built by that release."""
+    readers, no sha256 index, no cards), as if the index had been built by that release."""
     import sqlite3
 
     conn = sqlite3.connect(catalog_path)
     conn.executescript(
         "DROP INDEX files_by_sha256; ALTER TABLE files DROP COLUMN title; ALTER TABLE files DROP COLUMN reader; "
-        "ALTER TABLE pages DROP COLUMN extractor; PRAGMA user_version = 1;"
+        "ALTER TABLE pages DROP COLUMN extractor; ALTER TABLE files DROP COLUMN card; PRAGMA user_version = 1;"
     )
     conn.close()
 
@@ -274,5 +274,6 @@ def test_an_index_of_release_1_upgrades_and_re_extracts_only_pdfs(settings: Sett
         for name in ("history.txt", "guide.md"):  # untouched: same chunks, not embedded again
             record = files[name]
             assert {c.id for c in index.catalog.chunks_for_file(record.id)} == before[record.path]
+        assert all(index.card_of(f) is not None for f in files.values())  # cards made for the files kept
     _consistent(settings)
     assert ingest([docs], settings).skipped == 3
