@@ -194,9 +194,19 @@ def _pdf_title(document: pypdfium2.PdfDocument, title_size: float, first_page: s
         metadata = real_title(document.get_metadata_dict().get("Title", ""))
     except Exception:  # a damaged info dictionary: fall back to the page
         metadata = ""
-    if metadata and _letters(metadata) not in _letters(first_page[:2000]):
+    if metadata and not _printed(metadata, first_page[:2000]):
         metadata = ""
     return metadata or _heading_of_first_page(document, title_size)
+
+
+def _printed(title: str, page: str) -> bool:
+    """Does the page print this title: as it is, or (a scan's OCR garbles a word or two:
+    "X3:" for "2Q:") at least 70% of its words when it has three or more."""
+    if _letters(title) in _letters(page):
+        return True
+    words = [fold(w) for w in re.findall(r"\w+", title)]
+    printed = {fold(w) for w in re.findall(r"\w+", page)}
+    return len(words) >= 3 and sum(w in printed for w in words) >= 0.7 * len(words)
 
 
 def _letters(text: str) -> str:

@@ -147,7 +147,7 @@ def markdown_title(text: str) -> str:
     return text_title(text)
 
 
-register(Reader(DocKind.PDF, (".pdf",), "pdfium-3", _pdf))
+register(Reader(DocKind.PDF, (".pdf",), "pdfium-4", _pdf))
 register(Reader(DocKind.TEXT, (".txt", ".text", ".rst"), "text-1", _text))
 register(Reader(DocKind.MARKDOWN, (".md", ".markdown"), "text-1", _markdown))
 

@@ -189,6 +189,7 @@ def answer_from(
     on_text: TokenSink | None = None,
     repeat_question: bool = False,
     keep_documents: bool = False,
+    question_given: bool = False,
     tuning: Tuning = Tuning(),
 ) -> AnswerDraft:
     """Ask the model about `passages` and judge its reply; `max_tokens` 0 means the
@@ -215,6 +216,7 @@ def answer_from(
         repeat_question,
         keep_documents,
         tuning,
+        question_given,
     )
     return dataclasses.replace(draft, read=tuple(f"{p.id}@{p.char_start}-{p.char_end}" for p in passages))
 
@@ -231,6 +233,7 @@ def _answer_read(
     repeat_question: bool,
     keep_documents: bool,
     tuning: Tuning,
+    question_given: bool = False,
 ) -> AnswerDraft:
     short = question.shape in (Shape.FACT, Shape.YES_NO)
     generation = llm.complete(
@@ -245,7 +248,8 @@ def _answer_read(
     if question.shape is Shape.DOCUMENT:
         return _document_answer(corpus, question, reply, passages, generation, tuning.answer.supported_from)
     if question.long_form:
-        return _long_answer(corpus, question, reply, passages, generation, tuning.answer.supported_from)
+        given = question.text if question_given else ""
+        return _long_answer(corpus, question, reply, passages, generation, tuning.answer.supported_from, given)
     return _short_answer(corpus, question, reply, passages, generation, evidence, abstention)
 
 
@@ -410,10 +414,13 @@ def _long_answer(
     passages: Sequence[Chunk],
     generation: Generation,
     supported_from: float,
+    given: str = "",
 ) -> AnswerDraft:
     """Sentences (or items) the passages support, each with its citations numbered in
-    the order they are first used; the others are dropped and counted."""
-    claims = ground(reply, [p.text for p in passages], supported_from)
+    the order they are first used; the others are dropped and counted. Words of `given`
+    (the question, where restating it is part of the answer: "X is older than Y") count
+    as supported."""
+    claims = ground(reply, [f"{given}\n{p.text}" if given else p.text for p in passages], supported_from)
     kept = [c for c in claims if c.support >= supported_from and not refuses(c.text)]
     if not kept:
         return abstain(Abstention.UNSUPPORTED, "the passages support none of the model's sentences", generation)

@@ -98,10 +98,10 @@ _THE_COLLECTION = re.compile(
 )
 _COMPARE = re.compile(
     r"\bhow\s+do(?:es)?\b.+\b(?:differ|compare)\b|\bcompared?\s+(?:with|to)\b|\bdifferences?\s+between\b"
-    r"|^\s*(?:compare|contrast)\b",
+    r"|^\s*(?:compare|contrast)\b|^\s*how\s+do\s+\S.*?\s+and\s+\S.*?\s+\w+",
     re.IGNORECASE,
 )
-_COMMON = re.compile(r"\bin\s+common\b|\bdo\b.+\bboth\b|\bshare\b", re.IGNORECASE)
+_COMMON = re.compile(r"\bin\s+common\b|\bdo\b.+\bshare\b", re.IGNORECASE)
 _CHRONOLOGY = re.compile(
     r"\b(?:came|come|published|written|appeared)\s+(?:out\s+)?first\b"
     r"|\b(?:older|oldest|newer|newest|most\s+recent|earliest|latest)\b",

@@ -42,9 +42,10 @@ from docq.pipeline.answering import (
 )
 from docq.pipeline.compression import compress
 from docq.pipeline.corpus import Corpus
+from docq.pipeline.evidence import phrase_key
 from docq.pipeline.question import Collection, Question, Shape
 from docq.pipeline.routes import FullPlan, RouteContext, RouteResult, register
-from docq.text import STOPWORDS, WORD, analyze, canonical, content_stems, same_word
+from docq.text import STOPWORDS, WORD, analyze, canonical, content_stems, fold, same_word
 from docq.types import AnswerSentence, Chunk, Citation, FileRecord, Route, ScoredChunk
 
 SEARCH_POOL = 60  # passages searched to rank documents for the question (10 per document judged)
@@ -90,13 +91,30 @@ def resolve(corpus: Corpus, entries: Sequence[Entry], name: str) -> Entry | None
 
 def named_entries(corpus: Corpus, entries: Sequence[Entry], question: Question) -> list[Entry]:
     """The distinct documents the question names, in the order it names them."""
-    found: dict[str, Entry] = {}
-    for name in question.names:
+    return list(dict.fromkeys(entry for _, entry in _resolved(corpus, entries, question)))
+
+
+def _resolved(corpus: Corpus, entries: Sequence[Entry], question: Question) -> list[tuple[str, Entry]]:
+    """(name, document) for each name in the question that stands for one document: its
+    names, the words before "paper", and runs of its words that some document's title or
+    file name writes ("in chain replication" names the chain replication paper)."""
+    titles = " ".join(phrase_key(f"{e.card.title} {Path(e.record.path).stem.replace('-', ' ')}") for e in entries)
+    words = [w for w in WORD.findall(question.text)]
+    runs = [
+        " ".join(words[i : i + n])
+        for n in (3, 2)  # one common word ("order", "replication") would name a document by chance
+        for i in range(len(words) - n + 1)
+        if canonical(words[i]) not in STOPWORDS
+        and canonical(words[i + n - 1]) not in STOPWORDS
+        and phrase_key(" ".join(words[i : i + n])) in titles
+    ]
+    found = []
+    for name in (*question.names, *runs):
         for part in re.split(r"\s+(?:and|or)\s+|,\s*", name):
             entry = resolve(corpus, entries, part)
             if entry is not None:
-                found.setdefault(entry.ident, entry)
-    return list(found.values())
+                found.append((part, entry))
+    return found
 
 
 def entries_of(corpus: Corpus) -> list[Entry]:
@@ -165,7 +183,11 @@ def answer_collection(ctx: RouteContext, question: Question, hits: Sequence[Scor
         return _everything(corpus, entries)  # "What is in this folder?"
     ranked, passages = _passages_for(ctx, question, hits, entries)
     abstention = abstention_model(ctx.settings.tuning)
-    evidence = weigh_terms(corpus, question, passages)
+    # A name the question uses for a document ("the FLP paper") is no term the documents
+    # must write: only what it asks about is.
+    naming = {fold(name) for name, _ in _resolved(corpus, entries, question)}
+    asked = dataclasses.replace(question, key_terms=tuple(t for t in question.key_terms if fold(t) not in naming))
+    evidence = weigh_terms(corpus, asked, passages)
     if abstention.settled_before_reading(evidence, frozenset({"corpus_names", "corpus_numbers"})):
         absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
         return dataclasses.replace(
@@ -230,7 +252,7 @@ def _judge_each(
     if not kept:
         return abstain(Abstention.MODEL, f"none of the {len(candidates)} documents read qualifies ({reason})", spent)
     citations = tuple(_cite(ctx.corpus, e, passages, question.text) for e in kept)
-    titles = [e.card.title or Path(e.record.path).stem for e in kept]
+    titles = [_shown_title(e) for e in kept]
     return AnswerDraft(
         text="; ".join(f"{t} [{n}]" for n, t in enumerate(titles, start=1)),
         abstained=False,
@@ -249,6 +271,16 @@ def _cite(corpus: Corpus, entry: Entry, passages: Sequence[Chunk], said: str) ->
     stems = content_stems(said)
     chunk = max(chunks, key=lambda c: len(stems & content_stems(c.text)))
     return citation_of(corpus, chunk, best_sentence(chunk, stems), 0)
+
+
+def _shown_title(entry: Entry) -> str:
+    """The document's title, with the name it goes by when the title does not say it
+    ("In Search of an Understandable Consensus Algorithm (Raft)"): the first of its most
+    written names that its abstract uses too."""
+    card = entry.card
+    title = card.title or Path(entry.record.path).stem
+    name = next((n for n in card.names if fold(n) in fold(card.abstract)), "")
+    return f"{title} ({name})" if name and fold(name) not in fold(title) else title
 
 
 def _total(generations: Sequence[Generation]) -> Generation:
@@ -270,7 +302,9 @@ def _from_named(
     best passages and their cards (title, authors, the line that dates them, as printed)."""
     named = {p.source for p in passages}
     cards = [_card_passage(e) for e in ranked if e.record.path in named]
-    return ctx.answer(dataclasses.replace(question, shape=Shape.EXPLAIN), [*cards, *passages])
+    # A comparison or a chronology restates what it compares ("older", "differ"): the
+    # question's words count as supported, the facts must still come from the documents.
+    return ctx.answer(dataclasses.replace(question, shape=Shape.EXPLAIN), [*cards, *passages], question_given=True)
 
 
 def _card_passage(entry: Entry) -> Chunk:
