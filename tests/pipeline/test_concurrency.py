@@ -31,7 +31,7 @@ def _start(data: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def _wait_for_lock(data: Path, writer: subprocess.Popen[str]) -> None:
-    pid_file = data / "write.lock.pid"
+    pid_file = data / "write.lock"  # the holder writes its pid into the lock file it holds
     for _ in range(200):
         if pid_file.exists() and pid_file.read_text().strip() == str(writer.pid):
             return

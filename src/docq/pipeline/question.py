@@ -85,7 +85,10 @@ _COMPOUND = re.compile(rf"(?:,\s*and|;|\?)\s+{_INTERROGATIVE}\b.*\?\s*$", re.IGN
 
 
 _SEVERAL_DOCUMENTS = re.compile(
-    rf"\b(?:which|what)\s+(?:{_COUNT}\s+)?(?:\w+\s+)?(?:papers|documents|articles|files|reports|essays|studies|books)\b"
+    # the optional word is an adjective ("which research papers"), never a document noun:
+    # "Which paper reports ..." asks for one paper
+    rf"\b(?:which|what)\s+(?:{_COUNT}\s+)?(?:(?!(?:{_DOCUMENT_NOUNS})\b)\w+\s+)?"
+    rf"(?:papers|documents|articles|files|reports|essays|studies|books)\b"
     rf"|\bwhich\s+{_COUNT}\s+(?:of\s+the\s+)?(?:{_DOCUMENT_NOUNS})",
     re.IGNORECASE,
 )
