@@ -46,6 +46,12 @@ from docq.pipeline.question import Question, Shape, shape_of
         ("Is Rouen in Normandy?", Shape.YES_NO),
         ("Were Scott Derrickson and Ed Wood of the same nationality?", Shape.YES_NO),
         ("Was it Rollo or Richard who signed the treaty?", Shape.FACT),  # a choice, not yes/no
+        # an auxiliary opening the main clause after a leading one
+        ("If the master dies, does the job restart from a checkpoint?", Shape.YES_NO),
+        ("According to Gilbert and Lynch, can the algorithm return atomic data?", Shape.YES_NO),
+        ("In 1066, who crossed the Channel?", Shape.FACT),
+        ("In what year of the century, did Harvard publish the report?", Shape.FACT),
+        ("A manga about a student Ichitaka Seto, is drawn by a man born in what year?", Shape.FACT),
         ("Which process replies to queries?", Shape.FACT),  # "process" is one thing, not a list
     ],
 )

@@ -77,10 +77,18 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _WHICH_PLURAL = re.compile(r"^\s*which\s+(\w{2,}s)\b(?!\s+(?:is|was|has|does)\b)", re.IGNORECASE)
-_YES_NO = re.compile(rf"^\s*(?:{'|'.join(sorted(AUXILIARIES))})\b", re.IGNORECASE)
+_INTERROGATIVE = r"(?:what|which|who|whom|whose|when|where|why|how)"
+# An auxiliary opens the question, or opens its main clause after a leading one that asks
+# nothing itself ("If the master dies, does it restart?", "According to Gilbert and Lynch,
+# can an algorithm ...", never "In what year, did ..." nor "..., is written by whom?").
+_AUXILIARY = rf"(?:{'|'.join(sorted(AUXILIARIES))})\b"
+_YES_NO = re.compile(
+    rf"^\s*{_AUXILIARY}"
+    rf"|^(?!.*\b(?:what|how|whose|whom)\b)\s*(?:(?!{_INTERROGATIVE}\b)[^,?]){{1,160}},\s*{_AUXILIARY}",
+    re.IGNORECASE,
+)
 _CHOICE = re.compile(r"\bor\b|\bwhich of\b", re.IGNORECASE)
 # Two questions in one: "Which algorithm is it, and what message does it send?"
-_INTERROGATIVE = r"(?:what|which|who|whom|whose|when|where|why|how)"
 _COMPOUND = re.compile(rf"(?:,\s*and|;|\?)\s+{_INTERROGATIVE}\b.*\?\s*$", re.IGNORECASE)
 
 
