@@ -18,7 +18,7 @@ from docq.evaluation.metrics import wilson_interval
 from docq.evaluation.runner import load_set, split_half
 from docq.pipeline.question import shape_of
 
-SETS = ("papers", "papers-2", "hotpot-50", "hotpot-200", "squad-normans", "squad-dev")
+SETS = ("papers", "papers-2", "hard", "hotpot-50", "hotpot-200", "squad-normans", "squad-dev")
 
 
 def main() -> None:

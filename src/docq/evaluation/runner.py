@@ -73,6 +73,9 @@ KIND_SHAPES = {
     "list": "list",
     "summary": "summary",
     "unanswerable": "",
+    "yesno": "yesno",  # hard/
+    "definition": "fact",
+    "near-miss": "",
 }
 
 
