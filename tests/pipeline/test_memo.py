@@ -72,6 +72,14 @@ def test_collection_questions_name_and_cite_each_document(tmp_path: Path) -> Non
         ]
         assert asks_collection(corpus, compare)
         assert not asks_collection(corpus, Question.read("How does Raft elect a leader?"))
+        # a name the question gives a document ("Chubby") that the document never writes is
+        # no missing term: the question is read, not refused before reading
+        older = Question.read("Which came first: the Chubby coordination paper or the PageRank paper?")
+        assert {Path(e.record.path).name for e in named_entries(corpus, entries, older)} == {
+            "zookeeper.md",
+            "pagerank.md",
+        }
+        assert "never write" not in library.ask(older.text).route_reason
         first = library.ask("Which of my papers are about consensus?")
         assert first.route is Route.MEMO
         if not first.abstained:

@@ -185,8 +185,11 @@ def answer_collection(ctx: RouteContext, question: Question, hits: Sequence[Scor
     abstention = abstention_model(ctx.settings.tuning)
     # A name the question uses for a document ("the FLP paper") is no term the documents
     # must write: only what it asks about is.
-    naming = {fold(name) for name, _ in _resolved(corpus, entries, question)}
-    asked = dataclasses.replace(question, key_terms=tuple(t for t in question.key_terms if fold(t) not in naming))
+    # "FLP" in "the FLP impossibility paper" is part of the name, though the paper never writes it.
+    naming = {w for name, _ in _resolved(corpus, entries, question) for w in WORD.findall(fold(name))}
+    asked = dataclasses.replace(
+        question, key_terms=tuple(t for t in question.key_terms if not set(WORD.findall(fold(t))) <= naming)
+    )
     evidence = weigh_terms(corpus, asked, passages)
     if abstention.settled_before_reading(evidence, frozenset({"corpus_names", "corpus_numbers"})):
         absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
@@ -195,9 +198,9 @@ def answer_collection(ctx: RouteContext, question: Question, hits: Sequence[Scor
             evidence=evidence,
         )
     if question.collection is Collection.DOCUMENTS:
-        draft = _judge_each(ctx, question, ranked[: ctx.settings.tuning.memo.documents_judged], passages)
+        draft = _judge_each(ctx, asked, ranked[: ctx.settings.tuning.memo.documents_judged], passages)
     else:
-        draft = _from_named(ctx, question, ranked, passages)
+        draft = _from_named(ctx, asked, ranked, passages)
     return dataclasses.replace(draft, evidence=evidence)
 
 
@@ -275,12 +278,15 @@ def _cite(corpus: Corpus, entry: Entry, passages: Sequence[Chunk], said: str) ->
 
 def _shown_title(entry: Entry) -> str:
     """The document's title, with the name it goes by when the title does not say it
-    ("In Search of an Understandable Consensus Algorithm (Raft)"): the first of its most
-    written names that its abstract uses too."""
+    ("In Search of an Understandable Consensus Algorithm (Raft)"): its most written name,
+    when the abstract writes it at least twice and it is a word, not an acronym (the most
+    written names of other papers were "API", "LRU", "NFS": what they use, not what they
+    are called)."""
     card = entry.card
     title = card.title or Path(entry.record.path).stem
-    name = next((n for n in card.names if fold(n) in fold(card.abstract)), "")
-    return f"{title} ({name})" if name and fold(name) not in fold(title) else title
+    name = card.names[0] if card.names else ""
+    named = name and not name.isupper() and len(re.findall(rf"\b{re.escape(name)}\b", card.abstract)) >= 2
+    return f"{title} ({name})" if named and fold(name) not in fold(title) else title
 
 
 def _total(generations: Sequence[Generation]) -> Generation:
