@@ -89,7 +89,7 @@ def main() -> None:
             )
         )
         shutil.rmtree(docs, ignore_errors=True)
-        print("  " + " | ".join(rows[-1]), flush=True)  # each size as it is done: the largest take long
+        print("  " + " | ".join(map(str, rows[-1])), flush=True)  # each size as it is done: the largest take long
     print(f"collection memory at scale ({machine()}, {args.model})")
     print(
         table(
