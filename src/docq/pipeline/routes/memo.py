@@ -183,9 +183,8 @@ def answer_collection(ctx: RouteContext, question: Question, hits: Sequence[Scor
         return _everything(corpus, entries)  # "What is in this folder?"
     ranked, passages = _passages_for(ctx, question, hits, entries)
     abstention = abstention_model(ctx.settings.tuning)
-    # A name the question uses for a document ("the FLP paper") is no term the documents
-    # must write: only what it asks about is.
-    # "FLP" in "the FLP impossibility paper" is part of the name, though the paper never writes it.
+    # A name the question uses for a document is no term the documents must write, only
+    # what it asks about is: "FLP" in "the FLP impossibility paper", which that paper never writes.
     naming = {w for name, _ in _resolved(corpus, entries, question) for w in WORD.findall(fold(name))}
     asked = dataclasses.replace(
         question, key_terms=tuple(t for t in question.key_terms if not set(WORD.findall(fold(t))) <= naming)
