@@ -179,6 +179,16 @@ def weigh_terms(corpus: Corpus, question: Question, passages: Sequence[Chunk]) -
     )
 
 
+def missing_terms(corpus: Corpus, question: Question, evidence: Evidence) -> AnswerDraft:
+    """The abstention when the evidence settles it before the model reads: the question's
+    names and numbers the documents never write."""
+    absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
+    return dataclasses.replace(
+        abstain(Abstention.MISSING_TERMS, f"the documents never write {', '.join(repr(t) for t in absent[:3])}"),
+        evidence=evidence,
+    )
+
+
 def answer_from(
     corpus: Corpus,
     llm: LLM,
@@ -199,11 +209,7 @@ def answer_from(
     abstention = abstention_model(tuning)
     evidence = weigh_terms(corpus, question, passages)
     if abstention.settled_before_reading(evidence, frozenset({"corpus_names", "corpus_numbers", "passage_names"})):
-        absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
-        return dataclasses.replace(
-            abstain(Abstention.MISSING_TERMS, f"the documents never write {', '.join(repr(t) for t in absent[:3])}"),
-            evidence=evidence,
-        )
+        return missing_terms(corpus, question, evidence)
     draft = _answer_read(
         corpus,
         llm,

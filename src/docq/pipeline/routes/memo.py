@@ -38,6 +38,7 @@ from docq.pipeline.answering import (
     abstention_model,
     best_sentence,
     citation_of,
+    missing_terms,
     weigh_terms,
 )
 from docq.pipeline.compression import compress
@@ -191,11 +192,7 @@ def answer_collection(ctx: RouteContext, question: Question, hits: Sequence[Scor
     )
     evidence = weigh_terms(corpus, asked, passages)
     if abstention.settled_before_reading(evidence, frozenset({"corpus_names", "corpus_numbers"})):
-        absent = [t for t in question.key_terms if corpus.coverage(t) < 1.0]
-        return dataclasses.replace(
-            abstain(Abstention.MISSING_TERMS, f"the documents never write {', '.join(repr(t) for t in absent[:3])}"),
-            evidence=evidence,
-        )
+        return missing_terms(corpus, asked, evidence)
     if question.collection is Collection.DOCUMENTS:
         draft = _judge_each(ctx, asked, ranked[: ctx.settings.tuning.memo.documents_judged], passages)
     else:
