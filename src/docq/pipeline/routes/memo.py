@@ -92,7 +92,11 @@ def resolve(corpus: Corpus, entries: Sequence[Entry], name: str) -> Entry | None
 
 def named_entries(corpus: Corpus, entries: Sequence[Entry], question: Question) -> list[Entry]:
     """The distinct documents the question names, in the order it names them."""
-    return list(dict.fromkeys(entry for _, entry in _resolved(corpus, entries, question)))
+    return _distinct(_resolved(corpus, entries, question))
+
+
+def _distinct(resolved: Sequence[tuple[str, Entry]]) -> list[Entry]:
+    return list(dict.fromkeys(entry for _, entry in resolved))
 
 
 def _resolved(corpus: Corpus, entries: Sequence[Entry], question: Question) -> list[tuple[str, Entry]]:
@@ -100,7 +104,7 @@ def _resolved(corpus: Corpus, entries: Sequence[Entry], question: Question) -> l
     names, the words before "paper", and runs of its words that some document's title or
     file name writes ("in chain replication" names the chain replication paper)."""
     titles = " ".join(phrase_key(f"{e.card.title} {Path(e.record.path).stem.replace('-', ' ')}") for e in entries)
-    words = [w for w in WORD.findall(question.text)]
+    words = WORD.findall(question.text)
     runs = [
         " ".join(words[i : i + n])
         for n in (3, 2)  # one common word ("order", "replication") would name a document by chance
@@ -133,10 +137,14 @@ def asks_collection(corpus: Corpus, question: Question) -> bool:
 
 
 def _passages_for(
-    ctx: RouteContext, question: Question, hits: Sequence[ScoredChunk], entries: Sequence[Entry]
+    ctx: RouteContext,
+    question: Question,
+    hits: Sequence[ScoredChunk],
+    entries: Sequence[Entry],
+    named: Sequence[Entry],
 ) -> tuple[list[Entry], list[Chunk]]:
-    """The documents ranked for the question and the passages read: for named documents
-    their best passages; else the best passage of each of the top documents."""
+    """The documents ranked for the question and the passages read: for the documents it
+    names (`named`) their best passages; else the best passage of each of the top documents."""
     memo = ctx.settings.tuning.memo
     by_path = {e.record.path: e for e in entries}
     if question.collection is Collection.DOCUMENTS:
@@ -163,7 +171,6 @@ def _passages_for(
     if question.collection is Collection.DOCUMENTS:
         chosen = [(e, best[e.ident][: memo.passages_per_document]) for e in ranked[: memo.documents_judged]]
     else:
-        named = named_entries(ctx.corpus, entries, question)
         chosen = [
             (e, best.get(e.ident, [])[: memo.passages_per_document] or ctx.corpus.chunks_of(e.record)[:1])
             for e in named
@@ -182,11 +189,13 @@ def answer_collection(ctx: RouteContext, question: Question, hits: Sequence[Scor
         return abstain(Abstention.NO_PASSAGES, "the index holds no documents")
     if question.collection is Collection.DOCUMENTS and not _asks_about_anything(question):
         return _everything(corpus, entries)  # "What is in this folder?"
-    ranked, passages = _passages_for(ctx, question, hits, entries)
+    resolved = _resolved(corpus, entries, question)
+    named = _distinct(resolved)  # resolved once: the names also leave the missing-term check
+    ranked, passages = _passages_for(ctx, question, hits, entries, named)
     abstention = abstention_model(ctx.settings.tuning)
     # A name the question uses for a document is no term the documents must write, only
     # what it asks about is: "FLP" in "the FLP impossibility paper", which that paper never writes.
-    naming = {w for name, _ in _resolved(corpus, entries, question) for w in WORD.findall(fold(name))}
+    naming = {w for name, _ in resolved for w in WORD.findall(fold(name))}
     asked = dataclasses.replace(
         question, key_terms=tuple(t for t in question.key_terms if not set(WORD.findall(fold(t))) <= naming)
     )
